@@ -1,0 +1,35 @@
+"""Shuyuan's content model: page types (``pages``) and editable taxonomies (``snippets``)."""
+
+from .pages import (
+    ArticlePage,
+    ArticleTag,
+    AudienceMixin,
+    ColumnPage,
+    ExhibitionPage,
+    HomePage,
+    RedExhibitionIndexPage,
+    RedExhibitionPage,
+    ShuyuanPage,
+    StudyLibraryPage,
+    StudyMaterialAttachment,
+    StudyMaterialPage,
+)
+from .snippets import MaterialType, RedExhibitionCategory, Topic
+
+__all__ = [
+    "ArticlePage",
+    "ArticleTag",
+    "AudienceMixin",
+    "ColumnPage",
+    "ExhibitionPage",
+    "HomePage",
+    "MaterialType",
+    "RedExhibitionCategory",
+    "RedExhibitionIndexPage",
+    "RedExhibitionPage",
+    "ShuyuanPage",
+    "StudyLibraryPage",
+    "StudyMaterialAttachment",
+    "StudyMaterialPage",
+    "Topic",
+]

@@ -1,0 +1,35 @@
+"""Fast, isolated tests: immediate tasks, local-memory cache, quick password hashing, temp dirs."""
+
+import tempfile
+from pathlib import Path
+
+from .base import *  # noqa: F403
+from .base import SHUYUAN_SEARCH, STORAGES
+
+SECRET_KEY = "test-only-key"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+_TMP = Path(tempfile.mkdtemp(prefix="shuyuan-test-"))
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_TMP / "db.sqlite3")}}
+MEDIA_ROOT = _TMP / "media"
+STATIC_ROOT = _TMP / "static"
+STORAGES = {
+    **STORAGES,
+    "publish": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(_TMP / "site"), "base_url": "/"},
+    },
+}
+SHUYUAN_SEARCH = {
+    **SHUYUAN_SEARCH,
+    "default": {
+        **SHUYUAN_SEARCH["default"],
+        "OPTIONS": {**SHUYUAN_SEARCH["default"]["OPTIONS"], "PATH": str(_TMP / "search")}
+        if SHUYUAN_SEARCH["default"]["BACKEND"] == "search.backends.embedded"
+        else SHUYUAN_SEARCH["default"]["OPTIONS"],
+    },
+}

@@ -1,0 +1,54 @@
+"""Keep a page's ``audience`` field and its Wagtail view restriction saying the same thing.
+
+Editors set the audience on the page (it travels with revisions and needs approval like any other
+change); it becomes a restriction when the page is saved with it. Editors who use Wagtail's own
+privacy dialog instead update the field through the reverse receiver.
+"""
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+from wagtail.models import PageViewRestriction
+
+from cms import visibility
+from cms.models.pages import AudienceMixin
+
+
+@receiver(post_save)
+def sync_audience_restriction(sender, instance, update_fields=None, raw=False, **kwargs):
+    if raw or not isinstance(instance, AudienceMixin):
+        return
+    if update_fields is not None and "audience" not in update_fields:
+        # A draft save of a live page: the new audience takes effect when it is published.
+        return
+    visibility.sync_restriction(instance, instance.audience)
+
+
+def _reflect_restriction(page_id):
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=page_id).first()
+    if page is None:
+        return
+    specific_class = page.specific_class
+    if specific_class is None or not issubclass(specific_class, AudienceMixin):
+        return
+    own = PageViewRestriction.objects.filter(page_id=page_id).prefetch_related("groups")
+    audience = visibility.strictest(*(visibility.restriction_audience(r) for r in own))
+    specific_class.objects.filter(pk=page_id).exclude(audience=audience).update(audience=audience)
+
+
+@receiver(post_delete, sender=PageViewRestriction)
+def restriction_deleted(sender, instance, **kwargs):
+    _reflect_restriction(instance.page_id)
+
+
+@receiver(m2m_changed, sender=PageViewRestriction.groups.through)
+def restriction_groups_changed(sender, instance, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, PageViewRestriction):
+        _reflect_restriction(instance.page_id)
+
+
+@receiver(post_save, sender=PageViewRestriction)
+def restriction_saved(sender, instance, created, **kwargs):
+    if instance.restriction_type != PageViewRestriction.GROUPS:
+        _reflect_restriction(instance.page_id)
