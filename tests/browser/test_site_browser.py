@@ -1,0 +1,63 @@
+"""The public pages as a visitor's phone shows them, in Debian's chromium driven by Playwright."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (./dev test installs it as root)"),
+]
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_home_and_article_read_well_on_a_phone(live_server, browser, tmp_path):
+    from django.core.cache import cache
+
+    from tests.factories import build_site
+
+    tree = build_site(n_articles=3)
+    cache.clear()
+    page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    page.goto(f"{live_server.url}/")
+    assert page.url.endswith("/zh-hans/")
+    assert page.locator("h1").first.inner_text() == tree.home.title
+    # no sideways scrolling on a phone
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    nav = page.get_by_role("navigation", name="主导航")
+    assert nav.get_by_role("link", name="新闻动态").is_visible()
+    page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+
+    nav.get_by_role("link", name="新闻动态").click()
+    page.wait_for_url("**/zh-hans/news/")
+    page.get_by_role("link", name=tree.articles[0].title).first.click()
+    assert page.locator("h1").inner_text() == tree.articles[0].title
+    assert page.get_by_role("navigation", name="当前位置").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # the members-only article is not listed to visitors
+    page.goto(f"{live_server.url}{tree.news.url}")
+    assert page.get_by_text(tree.members_article.title).count() == 0
+    # the stylesheet is local (works on an intranet): no request leaves the server
+    external = page.evaluate(
+        "[...document.querySelectorAll('link[href],script[src],img[src]')]"
+        ".map(e => e.href || e.src).filter(u => !u.startsWith(location.origin))"
+    )
+    assert external == []

@@ -1,0 +1,71 @@
+"""Uploads are accepted by content, not by name; images can't be decompression bombs."""
+
+import io
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+from PIL import Image
+
+from cms.demo import assets
+from media.models import ShuyuanDocument
+
+
+class DocumentUploadTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = get_user_model().objects.create_superuser("editor", "", "pw")
+
+    def setUp(self):
+        self.client.force_login(self.user)
+
+    def upload(self, name, data):
+        return self.client.post(
+            "/admin/documents/add/",
+            {"title": name, "file": SimpleUploadedFile(name, data), "collection": 1, "audience": "public"},
+        )
+
+    def test_real_pdf_and_docx_are_accepted(self):
+        self.upload("文件.pdf", assets.make_pdf("标题", [["第一页内容"]]))
+        self.upload("文件.docx", assets.make_docx("标题", ["正文"]))
+        self.assertEqual(ShuyuanDocument.objects.count(), 2)
+
+    def test_executable_renamed_to_pdf_is_refused_with_a_clear_message(self):
+        response = self.upload("报告.pdf", b"MZ\x90\x00" + b"\x00" * 500)
+        self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "does not contain a PDF file")
+        self.assertEqual(ShuyuanDocument.objects.count(), 0)
+
+    def test_plain_zip_renamed_to_docx_is_refused(self):
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as zf:
+            zf.writestr("readme.txt", "hello")
+        response = self.upload("伪装.docx", buffer.getvalue())
+        self.assertContains(response, "not a DOCX document")
+        self.assertEqual(ShuyuanDocument.objects.count(), 0)
+
+    def test_unknown_extension_is_refused(self):
+        self.upload("脚本.exe", b"MZ")
+        self.assertEqual(ShuyuanDocument.objects.count(), 0)
+
+
+class ImageUploadTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.user = get_user_model().objects.create_superuser("editor", "", "pw")
+
+    def test_decompression_bomb_is_refused(self):
+        self.client.force_login(self.user)
+        buffer = io.BytesIO()
+        Image.new("1", (10_000, 10_000)).save(buffer, "PNG")  # 100 megapixels, tiny file
+        response = self.client.post(
+            "/admin/images/add/",
+            {"title": "炸弹", "file": SimpleUploadedFile("bomb.png", buffer.getvalue()), "collection": 1},
+        )
+        from media.models import ShuyuanImage
+
+        self.assertEqual(ShuyuanImage.objects.count(), 0)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(Image.MAX_IMAGE_PIXELS, 64_000_000)
