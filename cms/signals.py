@@ -5,9 +5,15 @@ change); it becomes a restriction when the page is saved with it. Editors who us
 privacy dialog instead update the field through the reverse receiver.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from wagtail.models import PageViewRestriction
+from wagtail.signals import page_published
 
 from cms import visibility
 from cms.models.pages import AudienceMixin
@@ -52,3 +58,29 @@ def restriction_groups_changed(sender, instance, action, **kwargs):
 def restriction_saved(sender, instance, created, **kwargs):
     if instance.restriction_type != PageViewRestriction.GROUPS:
         _reflect_restriction(instance.page_id)
+
+
+_auto_translation_suspended: ContextVar[bool] = ContextVar("auto_translation_suspended", default=False)
+
+
+@contextmanager
+def auto_translation_suspended():
+    """For bulk jobs (the demo loader) that translate pages themselves."""
+    token = _auto_translation_suspended.set(True)
+    try:
+        yield
+    finally:
+        _auto_translation_suspended.reset(token)
+
+
+@receiver(page_published)
+def keep_traditional_chinese_in_sync(sender, instance, **kwargs):
+    """zh-hans pages get their zh-hant copy refreshed by a background job after each publish."""
+    if not getattr(settings, "SHUYUAN_AUTO_TRADITIONAL", False) or _auto_translation_suspended.get():
+        return
+    if instance.locale.language_code != settings.LANGUAGE_CODE:
+        return
+    from cms.tasks import sync_traditional_translation
+
+    page_id = instance.pk
+    transaction.on_commit(lambda: sync_traditional_translation.enqueue(page_id))

@@ -49,10 +49,11 @@ def translate_page(page, locale, user=None):
     Parents must be translated first, as in the admin.
     """
     from django.contrib.auth import get_user_model
-    from wagtail_localize.models import Translation
+    from wagtail_localize.models import Translation, TranslationSource
     from wagtail_localize.operations import translate_object
     from wagtail_localize.views.edit_translation import apply_machine_translation
 
+    TranslationSource.update_or_create_from_instance(page.specific)  # pick up the latest source text
     translate_object(page.specific, [locale], user=user)
     translation = Translation.objects.get(source__object_id=page.translation_key, target_locale=locale)
     translator = OpenCCTranslator({})

@@ -12,7 +12,9 @@ import gzip
 import io
 import itertools
 import json
+import os
 import random
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -157,8 +159,7 @@ class DemoBuilder:
     def build(self, pages: int = 0) -> DemoSummary:
         locales = {code: Locale.objects.get_or_create(language_code=code)[0] for code in ("zh-hans", "zh-hant", "en")}
         zh = locales["zh-hans"]
-        visibility.members_group()
-        visibility.internal_group()
+        self.accounts()
         self.images = [self.image(i) for i in range(10)]
 
         types = {slug: self.term(MaterialType, slug, name, zh, i) for i, (slug, name) in enumerate(MATERIAL_TYPES)}
@@ -197,6 +198,36 @@ class DemoBuilder:
         if self.translate:
             self.translations(home, locales)
         return self.summary
+
+    def accounts(self) -> None:
+        """Demo users for each role: a member (会员), a branch editor who submits, a reviewer who approves.
+
+        Branch editors are in Wagtail's "Editors" group (may edit, not publish) and reviewers in
+        "Moderators", which the default "Moderators approval" workflow asks to approve.
+        """
+        from django.contrib.auth.models import Group
+
+        User = get_user_model()
+        password = os.environ.get("SHUYUAN_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        roles = [
+            ("member", "示例会员", visibility.members_group()),
+            ("branch_editor", "支部编辑", Group.objects.filter(name="Editors").first()),
+            ("reviewer", "党委审核", Group.objects.filter(name="Moderators").first()),
+        ]
+        visibility.internal_group()
+        created = []
+        for username, label, group in roles:
+            user, is_new = User.objects.get_or_create(username=username, defaults={"first_name": label})
+            if is_new:
+                user.set_password(password)
+                user.is_staff = username != "member"
+                user.save()
+                created.append(f"{username}（{label}）")
+            if group is not None:
+                user.groups.add(group)
+        if created:
+            self.log(f"示例账号：{'、'.join(created)}，密码：{password}")
+            self.summary.add("示例账号", len(created))
 
     def home(self, zh: Locale) -> HomePage:
         home = HomePage.objects.filter(locale=zh).first()
@@ -427,4 +458,7 @@ def _text_source():
 
 
 def load_demo(pages: int = 0, log: Log = print, seed_dir: Path | None = None, translate: bool = True) -> DemoSummary:
-    return DemoBuilder(log, seed_dir=seed_dir, translate=translate).build(pages=pages)
+    from cms.signals import auto_translation_suspended
+
+    with auto_translation_suspended():  # the builder translates the tree itself
+        return DemoBuilder(log, seed_dir=seed_dir, translate=translate).build(pages=pages)

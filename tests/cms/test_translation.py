@@ -53,6 +53,14 @@ class TranslationTests(TestCase):
         self.assertEqual(copy.audience, Audience.MEMBERS)
         self.assertEqual(visibility.audience_of(copy), Audience.MEMBERS)
 
+    def test_publishing_a_source_page_refreshes_its_traditional_copy(self):
+        article = self.tree.articles[0]
+        self.translate_chain(article, self.hant)
+        article.title = "主题党日活动通知"
+        with self.settings(SHUYUAN_AUTO_TRADITIONAL=True), self.captureOnCommitCallbacks(execute=True):
+            article.save_revision().publish()
+        self.assertEqual(article.get_translation(self.hant).title, "主題黨日活動通知")
+
     def test_opencc_round_trip(self):
         self.assertEqual(to_traditional("党建书苑"), "黨建書苑")
         self.assertEqual(to_simplified("黨建書苑"), "党建书苑")
