@@ -44,21 +44,38 @@ class OpenCCTranslator(BaseMachineTranslator):
 def translate_page(page, locale, user=None):
     """Create or update the wagtail-localize translation of ``page`` in ``locale`` and publish it.
 
-    zh-hant is filled in by the OpenCC translator; other languages start as synced copies that
-    fall back to the source text until a translator works through the segments in the editor.
-    Parents must be translated first, as in the admin.
+    The page's related snippets (material type, topics' categories ...) are translated along with it,
+    as the admin's "Translate" action does. zh-hant strings are filled in by the OpenCC translator;
+    other languages start as synced copies that fall back to the source text until a translator
+    works through them. Parents must be translated first, as in the admin.
     """
+    return translate_object_into(page.specific, locale, user=user)
+
+
+def translate_object_into(instance, locale, user=None):
+    """Translate a page or snippet (with the snippets it uses) into ``locale``; returns the copy."""
     from django.contrib.auth import get_user_model
-    from wagtail_localize.models import Translation, TranslationSource
-    from wagtail_localize.operations import translate_object
+    from wagtail.models import DraftStateMixin
+    from wagtail_localize.models import TranslationSource
+    from wagtail_localize.operations import TranslationCreator
     from wagtail_localize.views.edit_translation import apply_machine_translation
 
-    TranslationSource.update_or_create_from_instance(page.specific)  # pick up the latest source text
-    translate_object(page.specific, [locale], user=user)
-    translation = Translation.objects.get(source__object_id=page.translation_key, target_locale=locale)
+    TranslationSource.update_or_create_from_instance(instance)  # pick up the latest source text
+    creator = TranslationCreator(user, [locale])
+    creator.create_translations(instance)
     translator = OpenCCTranslator({})
-    if translator.can_translate(translation.source.locale, locale):
-        editor = user or get_user_model().objects.filter(is_superuser=True).first()
-        if editor is not None and apply_machine_translation(translation.id, editor, translator):
-            translation.save_target(user=editor, publish=page.live)
-    return translation.get_target_instance()
+    editor = user or get_user_model().objects.filter(is_superuser=True).first()
+    target = None
+    for source, translations in creator.mappings.items():
+        for translation in translations:
+            if (
+                editor is not None
+                and translator.can_translate(source.locale, locale)
+                and apply_machine_translation(translation.id, editor, translator)
+            ):
+                source_instance = source.get_source_instance()
+                publish = getattr(source_instance, "live", True) or not isinstance(source_instance, DraftStateMixin)
+                translation.save_target(user=editor, publish=publish)
+            if source.object_id == instance.translation_key:
+                target = translation
+    return target.get_target_instance() if target is not None else instance.get_translation(locale)

@@ -84,6 +84,14 @@ ENGLISH_TITLES = {
     "exhibition": "A Glorious Journey: Online Exhibition", "red": "Red Heritage Map",
 }
 
+ENGLISH_TERMS = {
+    "article": "Article", "document": "Document", "video": "Video", "audio": "Audio", "book": "Book",
+    "micro-lesson": "Micro lesson", "micro-history": "Micro history", "micro-reflection": "Reflection",
+    "micro-tip": "Tip", "party-history": "Party history", "rules": "Party rules", "theory": "Theory",
+    "informatisation": "Going digital", "memorial": "Memorial hall", "museum": "Museum", "site": "Historic site",
+    "online": "Online exhibition",
+}
+
 Log = Callable[[str], None]
 
 
@@ -407,8 +415,16 @@ class DemoBuilder:
             .filter(locale=locales["zh-hans"])
             .order_by("path")
         )
+        from cms.translation import translate_object_into
+
         for code in ("zh-hant", "en"):
             locale = locales[code]
+            for model in (MaterialType, Topic, RedExhibitionCategory):
+                for term in model.objects.filter(locale=locales["zh-hans"]):
+                    if term.get_translation_or_none(locale) is None:
+                        translate_object_into(term, locale, user=user)
+                        if code == "en" and term.slug in ENGLISH_TERMS:
+                            _translate_string(term, locale, "name", ENGLISH_TERMS[term.slug], user)
             done = set(Page.objects.filter(locale=locale).values_list("translation_key", flat=True))
             if code == "zh-hant":  # converted by OpenCC: done only once its strings are converted
                 done &= set(
@@ -426,6 +442,19 @@ class DemoBuilder:
             if todo:
                 self.summary.add(f"{code} 译本", len(todo))
                 self.log(f"  {code}: 翻译了 {len(todo)} 个页面")
+
+
+def _translate_string(instance, locale, field_path: str, text: str, user) -> None:
+    """Record a human translation of one field in wagtail-localize, as a translator would in its editor."""
+    from wagtail_localize.models import StringSegment, StringTranslation, Translation
+
+    translation = Translation.objects.get(source__object_id=instance.translation_key, target_locale=locale)
+    for segment in StringSegment.objects.filter(source=translation.source, context__path=field_path):
+        StringTranslation.objects.update_or_create(
+            translation_of=segment.string, locale=locale, context=segment.context,
+            defaults={"data": text, "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL, "last_translated_by": user},
+        )
+    translation.save_target(user=user, publish=True)
 
 
 def _generated_seed(key: str) -> Seed:

@@ -261,11 +261,12 @@ class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
             raise Http404
         materials = self.materials(request.user)
         base = self.url
+        # Terms match by translation key: a translated page may still point at the source-language term.
         if material_type is not None:
-            materials = materials.filter(material_type=material_type)
+            materials = materials.filter(material_type__translation_key=material_type.translation_key)
             base = f"{self.url}type/{material_type.slug}/"
         if topic is not None:
-            materials = materials.filter(topics=topic)
+            materials = materials.filter(topics__translation_key=topic.translation_key)
             base = f"{self.url}topic/{topic.slug}/"
         page_obj = paginate(request, materials, number)
         types, topics = self._terms()
@@ -290,7 +291,7 @@ class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
         types, topics = self._terms()
         for prefix, terms, field in (("type", types, "material_type"), ("topic", topics, "topics")):
             for term in terms:
-                count = materials.filter(**{field: term}).count()
+                count = materials.filter(**{f"{field}__translation_key": term.translation_key}).count()
                 routes.append(f"{prefix}/{term.slug}/")
                 routes += [f"{prefix}/{term.slug}/page/{n}/" for n in range(2, -(-count // PAGE_SIZE) + 1)]
         return routes
@@ -441,7 +442,7 @@ class RedExhibitionIndexPage(RoutablePageMixin, ShuyuanPage):
         if province:
             items = items.filter(province=province)
         if category is not None:
-            items = items.filter(category=category)
+            items = items.filter(category__translation_key=category.translation_key)
         present = set(everything.values_list("province", flat=True))
         return self.render(
             request,

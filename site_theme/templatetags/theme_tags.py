@@ -129,3 +129,21 @@ def page_range_window(page_obj, width=2):
         result.append(n)
         previous = n
     return result
+
+
+@register.simple_tag(takes_context=True)
+def term_label(context, term):
+    """A taxonomy term's name in the page's language (a translated page may point at the source term)."""
+    if term is None:
+        return ""
+    page = context.get("page")
+    locale_id = getattr(page, "locale_id", None)
+    if locale_id is None or term.locale_id == locale_id:
+        return term.name
+    request = context.get("request")
+
+    def compute():
+        translated = type(term).objects.filter(translation_key=term.translation_key, locale_id=locale_id).first()
+        return (translated or term).name
+
+    return _cache(request, ("term", type(term).__name__, term.translation_key, locale_id), compute)
