@@ -160,3 +160,31 @@ class AdminCreationTests(WagtailPageTestCase):
             "external_url": "https://example.org/ruijin", "description": "介绍", "latitude": "", "longitude": "",
         }
         self.assertCanCreate(self.tree.red, RedExhibitionPage, nested_form_data(data))
+
+
+class TaxonomyAdminTests(TestCase):
+    """Editors maintain the material types, topics and categories themselves."""
+
+    @classmethod
+    def setUpTestData(cls):
+        build_site(n_articles=0)
+        cls.user = get_user_model().objects.create_superuser("editor", "", "pw")
+
+    def test_editor_adds_a_material_type_in_the_admin(self):
+        from wagtail.admin.admin_url_finder import AdminURLFinder
+        from wagtail.models import Locale
+
+        from cms.models import MaterialType
+
+        self.client.force_login(self.user)
+        finder_url = AdminURLFinder(self.user)
+        listing = self.client.get("/admin/snippets/cms/materialtype/")
+        self.assertEqual(listing.status_code, 200)
+        response = self.client.post(
+            "/admin/snippets/cms/materialtype/add/",
+            {"name": "微视频", "slug": "micro-video", "sort_order": 3, "locale": Locale.get_default().pk},
+        )
+        self.assertEqual(response.status_code, 302, response.content[:500])
+        created = MaterialType.objects.get(slug="micro-video")
+        self.assertEqual(created.name, "微视频")
+        self.assertTrue(finder_url.get_edit_url(created))
