@@ -69,3 +69,36 @@ class ImageUploadTests(TestCase):
         self.assertEqual(ShuyuanImage.objects.count(), 0)
         self.assertEqual(response.status_code, 200)
         self.assertEqual(Image.MAX_IMAGE_PIXELS, 64_000_000)
+
+
+class DocumentAudienceTests(TestCase):
+    """A members-only or internal file can't be downloaded by the public from the CMS either."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from django.core.files.base import ContentFile
+
+        from cms import visibility
+
+        User = get_user_model()
+        cls.member = User.objects.create_user("member", password="pw")
+        cls.member.groups.add(visibility.members_group())
+        cls.docs = {}
+        for audience in ("public", "members", "internal"):
+            doc = ShuyuanDocument(title=audience, audience=audience)
+            doc.file.save(f"{audience}.docx", ContentFile(assets.make_docx(audience, ["正文"])), save=False)
+            doc.save()
+            cls.docs[audience] = doc
+
+    def fetch(self, audience):
+        return self.client.get(self.docs[audience].url)
+
+    def test_anonymous_gets_public_files_only(self):
+        self.assertEqual(self.fetch("public").status_code, 200)
+        self.assertEqual(self.fetch("members").status_code, 302)
+        self.assertEqual(self.fetch("internal").status_code, 302)
+
+    def test_members_get_members_files_but_not_internal_ones(self):
+        self.client.force_login(self.member)
+        self.assertEqual(self.fetch("members").status_code, 200)
+        self.assertEqual(self.fetch("internal").status_code, 403)
