@@ -58,7 +58,15 @@ def test_load_demo_builds_every_type_and_is_safe_to_rerun(capsys):
     assert "无需新建" in capsys.readouterr().out
     # scale option
     call_command("load_demo", "--pages", "30", "--no-translations")
-    assert Page.objects.filter(slug__startswith="gen-").count() == 30
+    generated = Page.objects.filter(slug__startswith="gen-")
+    assert generated.count() == 30
+    assert Page.find_problems() == ([], [], [], [], [])  # the bulk-inserted tree is consistent
+    from django.test import Client
+
+    page = generated.last()
+    assert Client().get(page.url, HTTP_HOST="localhost").status_code == 200
+    call_command("load_demo", "--pages", "30", "--no-translations")
+    assert generated.count() == 30
 
 
 def test_production_settings_refuse_to_start_without_secrets(tmp_path):
