@@ -1,0 +1,1 @@
+"""Chinese full-text search for 书苑: engine contract, engines, indexing and query services."""

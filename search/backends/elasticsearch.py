@@ -1,0 +1,464 @@
+"""Elasticsearch engine, built with ``elasticsearch.dsl``.
+
+OPTIONS:
+    URLS / URL      node URL(s) (required), e.g. "http://localhost:9200"
+    INDEX / INDEX_PREFIX  alias searched and written (default "shuyuan"); real indices
+                    are "<INDEX>-<timestamp>" behind it
+    ANALYZER        "whitespace" or "presegmented" (default: text is segmented here by rjieba and the server
+                    only splits on spaces; works on a stock server) or "ik" (the server's
+                    IK plugin segments: ik_max_word at index time, ik_smart at query time)
+    CHUNK_SIZE      documents per bulk request (default 500)
+    MAX_CHUNK_BYTES bytes per bulk request (default 10 MB)
+    TIMEOUT         request timeout in seconds (default 10)
+    REFRESH         true: writes return only once searchable (tests); default false
+    TITLE_BOOST, PHRASE_BOOST, PHRASE_SLOP, BIGRAM_WEIGHT: as for the embedded engine
+    CLIENT_OPTIONS  extra keyword arguments for ``elasticsearch.Elasticsearch``
+                    (api_key, basic_auth, ca_certs, node_class, ...)
+
+Rebuilds write a new index, then move the alias with one atomic
+``_aliases`` request.  While a rebuild runs, the new index also carries the
+``<INDEX>-rebuilding`` alias; every writer (in any process) sends its
+operations to the live alias and to that index, so nothing written during the
+rebuild is lost.  The rebuild itself uses ``create`` operations, so a newer
+document written meanwhile is never overwritten by the rebuild's older copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from search.backends.base import (
+    FACET_FIELDS,
+    BaseSearchBackend,
+    Capabilities,
+    HealthStatus,
+    Progress,
+    SearchDocument,
+    SearchError,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+)
+from search.highlight import best_snippet, highlight
+from search.text import QueryTerms, normalize, normalize_doc_number
+
+logger = logging.getLogger(__name__)
+
+KEYWORD_FIELDS = ("id", "kind", "locale", "audience", "material_type", "topics", "year", "column", "issuing_body", "province", "category")
+
+
+class ElasticsearchSearchBackend(BaseSearchBackend):
+    capabilities = Capabilities(persistent=True, atomic_rebuild=True, remote=True)
+
+    def __init__(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        opts = self.options
+        urls = opts.get("URLS") or opts.get("URL")
+        if not urls:
+            raise ValueError("The Elasticsearch search backend needs OPTIONS['URLS'] (e.g. from ELASTICSEARCH_URL).")
+        self.urls = [urls] if isinstance(urls, str) else list(urls)
+        self.alias = str(opts.get("INDEX") or opts.get("INDEX_PREFIX") or "shuyuan")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", self.alias):
+            raise ValueError(f"OPTIONS['INDEX'] must be a lower-case Elasticsearch index name, not {self.alias!r}.")
+        mode = str(opts.get("ANALYZER", "whitespace"))
+        self.analyzer_mode = "whitespace" if mode == "presegmented" else mode
+        if self.analyzer_mode not in ("whitespace", "ik"):
+            raise ValueError("OPTIONS['ANALYZER'] must be 'whitespace' (alias 'presegmented') or 'ik'.")
+        self.chunk_size = int(opts.get("CHUNK_SIZE", 500))
+        self.max_chunk_bytes = int(opts.get("MAX_CHUNK_BYTES", 10 * 1024 * 1024))
+        self.timeout = float(opts.get("TIMEOUT", 10))
+        # "wait_for": a write returns once searchable (tests, tiny sites); default: ES's refresh interval
+        self.refresh = "wait_for" if opts.get("REFRESH") else None
+        self.title_boost = float(opts.get("TITLE_BOOST", 1.0))
+        self.phrase_boost = float(opts.get("PHRASE_BOOST", 0.5))
+        self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
+        self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
+        # The SDK is imported here, not at module level, so projects without
+        # Elasticsearch configured never import it.  Creating the client opens no connection.
+        import elasticsearch
+        from elasticsearch import dsl
+
+        self._es = elasticsearch
+        self._dsl = dsl
+        self.client = elasticsearch.Elasticsearch(
+            self.urls, request_timeout=self.timeout, **dict(opts.get("CLIENT_OPTIONS") or {})
+        )
+
+    @property
+    def rebuild_alias(self) -> str:
+        return f"{self.alias}-rebuilding"
+
+    # -- mapping --------------------------------------------------------------
+    def index_definition(self, name: str):  # -> elasticsearch.dsl.Index
+        """The settings, analysis and mappings of a new index, as a DSL ``Index``."""
+        dsl = self._dsl
+        index = dsl.Index(name)
+        index.settings(number_of_shards=1, number_of_replicas=1 if len(self.urls) > 1 else 0)
+        bigram = dsl.analyzer(
+            "shuyuan_bigram",
+            tokenizer=dsl.tokenizer("shuyuan_bigram_tokenizer", "ngram", min_gram=2, max_gram=2, token_chars=["letter", "digit"]),
+        )
+        if self.analyzer_mode == "ik":
+            text_kwargs: dict[str, Any] = {"analyzer": "ik_max_word", "search_analyzer": "ik_smart"}
+        else:
+            ws = dsl.analyzer("shuyuan_whitespace", tokenizer="whitespace", filter=["lowercase"])
+            text_kwargs = {"analyzer": ws}
+        mapping = dsl.Mapping()
+        mapping.meta("dynamic", "strict")
+        for field in KEYWORD_FIELDS:
+            mapping.field(field, dsl.Keyword())
+        mapping.field("doc_number", dsl.Keyword())
+        mapping.field("title_raw", dsl.Keyword(ignore_above=512))
+        mapping.field("title_terms", dsl.Keyword())
+        mapping.field("title", dsl.Text(**text_kwargs))
+        mapping.field("body", dsl.Text(**text_kwargs))
+        mapping.field("bigrams", dsl.Text(analyzer=bigram, index_options="freqs"))
+        mapping.field("date", dsl.Date())
+        mapping.field("payload", dsl.Object(enabled=False))
+        index.mapping(mapping)
+        return index
+
+    # -- documents ------------------------------------------------------------
+    def to_source(self, doc: SearchDocument) -> dict[str, Any]:
+        an = self.analyzer
+        title = normalize(doc.title)
+        parts = [doc.subtitle, doc.summary, doc.body, doc.issuing_body, doc.doc_number]
+        parts.extend(a.text for a in doc.attachments)
+        parts.extend(a.title for a in doc.attachments)
+        body = normalize("\n".join(p for p in parts if p))
+        if self.analyzer_mode == "ik":
+            title_text, body_text = title, body
+        else:
+            title_text, body_text = an.index_text(title, normalized=True), an.index_text(body, normalized=True)
+        source: dict[str, Any] = {
+            "id": doc.id,
+            "kind": doc.kind,
+            "locale": doc.locale,
+            "audience": doc.audience,
+            "title": title_text,
+            "title_raw": title,
+            "title_terms": sorted(set(an.tokens(title, normalized=True))),
+            "body": body_text,
+            "bigrams": title + "\n" + body,
+            "date": doc.date.isoformat() if doc.date else None,
+            "payload": {
+                "title": doc.title,
+                "url": doc.url,
+                "date": doc.date.isoformat() if doc.date else None,
+                "sections": [list(s) for s in doc.sections()],
+            },
+        }
+        for name in ("material_type", "year", "column", "issuing_body", "province", "category"):
+            value = getattr(doc, name)
+            if value:
+                source[name] = str(value)
+        if doc.topics:
+            source["topics"] = [str(t) for t in doc.topics if t]
+        if doc.doc_number:
+            source["doc_number"] = normalize_doc_number(doc.doc_number)
+        return source
+
+    def _targets(self) -> list[str]:
+        """Where writes go: the live alias, plus the index being rebuilt, if any."""
+        targets = [self.alias]
+        try:
+            resp = self.client.indices.get_alias(name=self.rebuild_alias)
+            targets.extend(sorted(resp.body))
+        except self._es.NotFoundError:
+            pass
+        except self._es.ConnectionError as exc:
+            raise SearchUnavailable(str(exc)) from exc
+        return targets
+
+    def _bulk(self, actions: Iterable[dict[str, Any]], *, ignore_conflicts: bool = False, refresh: bool = True) -> int:
+        from elasticsearch.helpers import streaming_bulk
+
+        extra = {"refresh": self.refresh} if refresh and self.refresh else {}
+        count = 0
+        errors: list[Any] = []
+        try:
+            for ok, item in streaming_bulk(
+                self.client,
+                actions,
+                chunk_size=self.chunk_size,
+                max_chunk_bytes=self.max_chunk_bytes,
+                raise_on_error=False,
+                raise_on_exception=True,
+                **extra,
+            ):
+                if ok:
+                    count += 1
+                    continue
+                op, info = next(iter(item.items()))
+                status = info.get("status")
+                if op == "delete" and status == 404:
+                    continue
+                if ignore_conflicts and status == 409:
+                    continue
+                errors.append(item)
+        except self._es.ConnectionError as exc:
+            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        except self._es.ApiError as exc:
+            raise SearchError(f"Elasticsearch refused a bulk request: {exc}") from exc
+        if errors:
+            raise SearchError(f"{len(errors)} bulk operation(s) failed, first: {errors[0]}")
+        return count
+
+    def index(self, docs: Iterable[SearchDocument]) -> int:
+        docs = list(docs)
+        if not docs:
+            return 0
+        targets = self._targets()
+
+        def actions() -> Iterator[dict[str, Any]]:
+            for doc in docs:
+                source = self.to_source(doc)
+                for target in targets:
+                    yield {"_op_type": "index", "_index": target, "_id": doc.id, "_source": source}
+
+        self._bulk(actions())
+        return len(docs)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        targets = self._targets()
+        self._bulk({"_op_type": "delete", "_index": t, "_id": i} for i in ids for t in targets)
+
+    def rebuild(self, docs: Iterable[SearchDocument], progress: Progress | None = None) -> int:
+        name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 10**6}"
+        body = self.index_definition(name).to_dict()
+        body.setdefault("aliases", {})[self.rebuild_alias] = {}
+        try:
+            self.client.indices.create(index=name, **body)
+        except self._es.ConnectionError as exc:
+            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        count = 0
+
+        def actions() -> Iterator[dict[str, Any]]:
+            nonlocal count
+            for doc in docs:
+                count += 1
+                if progress and count % self.chunk_size == 0:
+                    progress(count, None)
+                yield {"_op_type": "create", "_index": name, "_id": doc.id, "_source": self.to_source(doc)}
+
+        try:
+            self._bulk(actions(), ignore_conflicts=True, refresh=False)
+            self.client.indices.refresh(index=name)
+            try:
+                old = sorted(self.client.indices.get_alias(name=self.alias).body)
+            except self._es.NotFoundError:
+                old = []
+            switch = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+            switch.append({"add": {"index": name, "alias": self.alias}})
+            switch.append({"remove": {"index": name, "alias": self.rebuild_alias}})
+            # A bare index named like the alias (never created by this engine) would block it.
+            self.client.indices.update_aliases(actions=switch)
+        except BaseException:
+            try:
+                self.client.indices.delete(index=name)
+            except self._es.ApiError as exc:  # pragma: no cover - best effort cleanup
+                logger.warning("could not delete half-built index %s: %s", name, exc)
+            raise
+        for stale in old:
+            try:
+                self.client.indices.delete(index=stale)
+            except self._es.ApiError as exc:
+                logger.warning("could not delete old index %s: %s", stale, exc)
+        if progress:
+            progress(count, count)
+        return count
+
+    # -- queries ------------------------------------------------------------
+    def _filters(self, query: SearchQuery) -> list[Any]:
+        Q = self._dsl.Q
+        filters = [Q("terms", audience=sorted(query.audiences))]
+        if query.locale:
+            filters.append(Q("term", locale=query.locale))
+        for name, values in query.filters.items():
+            filters.append(Q("terms", **{name: list(values)}))
+        if query.date_from or query.date_to:
+            rng: dict[str, str] = {}
+            if query.date_from:
+                rng["gte"] = query.date_from.isoformat()
+            if query.date_to:
+                rng["lte"] = query.date_to.isoformat()
+            filters.append(Q("range", date=rng))
+        return filters
+
+    def text_query(self, terms: QueryTerms) -> Any | None:
+        """The scoring part of a query, made of term/match clauses only (no query-string syntax)."""
+        Q = self._dsl.Q
+        if terms.is_empty:
+            return None
+        should: list[Any] = []
+        if self.analyzer_mode == "ik":
+            if terms.text:
+                should.append(Q("match", title={"query": terms.text, "boost": self.title_boost}))
+                should.append(Q("match", body={"query": terms.text}))
+                should.append(Q("match_phrase", body={"query": terms.text, "slop": self.phrase_slop, "boost": self.phrase_boost}))
+        else:
+            for group in terms.groups:
+                alternatives = []
+                for term in group:
+                    alternatives.append(Q("term", title={"value": term, "boost": self.title_boost}))
+                    alternatives.append(Q("term", body={"value": term}))
+                should.append(Q("dis_max", queries=alternatives, tie_breaker=0.1))
+            if len(terms.phrase) >= 2 and self.phrase_boost > 0:
+                phrase = " ".join(terms.phrase)
+                should.append(Q("match_phrase", body={"query": phrase, "slop": self.phrase_slop, "boost": self.phrase_boost}))
+                should.append(
+                    Q("match_phrase", title={"query": phrase, "slop": self.phrase_slop, "boost": self.phrase_boost * self.title_boost})
+                )
+        if self.bigram_weight > 0:
+            for bigram in terms.bigrams:
+                should.append(Q("term", bigrams={"value": bigram, "boost": self.bigram_weight}))
+        if len(terms.doc_number) >= 4:
+            should.append(Q("term", doc_number={"value": terms.doc_number, "boost": 50.0}))
+        if terms.text:
+            should.append(Q("term", title_raw={"value": terms.text, "boost": 10.0}))
+        if not should:
+            return None
+        return Q("bool", should=should, minimum_should_match=1)
+
+    def build_search(self, query: SearchQuery, terms: QueryTerms | None = None):  # -> dsl.Search | None
+        """The DSL ``Search`` for ``query``; None when the query cannot match anything."""
+        dsl = self._dsl
+        terms = terms if terms is not None else self.analyzer.query(query.q)
+        must = []
+        if terms.text:
+            text_q = self.text_query(terms)
+            if text_q is None:
+                return None
+            must.append(text_q)
+        search = dsl.Search(using=self.client, index=self.alias)
+        search = search.query(dsl.Q("bool", filter=self._filters(query), must=must))
+        if query.sort == "date" or not terms.text:
+            search = search.sort({"date": {"order": "desc", "missing": "_last"}}, "_score")
+        search = search.source(["id", "kind", "payload"])
+        search = search.extra(from_=query.offset, size=query.page_size, track_total_hits=True)
+        for name in query.facets:
+            if name in FACET_FIELDS:
+                search.aggs.bucket(name, "terms", field=name, size=50)
+        return search
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        if not query.audiences:
+            return SearchResults.empty(query)
+        terms = self.analyzer.query(query.q)
+        search = self.build_search(query, terms)
+        if search is None:
+            return SearchResults.empty(query)
+        try:
+            response = search.execute()
+        except self._es.ConnectionError as exc:
+            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        except self._es.NotFoundError:
+            return SearchResults.empty(query)  # nothing indexed yet
+        except self._es.ApiError as exc:
+            raise SearchError(f"Elasticsearch search failed: {exc}") from exc
+        highlight_terms = terms.all_terms() | set(terms.phrase)
+        if terms.doc_number:
+            highlight_terms.add(terms.doc_number)
+        by_date = query.sort == "date" or not terms.text
+        data = response.to_dict()
+        hits = []
+        for raw in data.get("hits", {}).get("hits", []):
+            src = raw["_source"]
+            payload = src["payload"]
+            snippet = best_snippet([tuple(s) for s in payload.get("sections", [])], highlight_terms)
+            hits.append(
+                SearchHit(
+                    id=src["id"],
+                    kind=src["kind"],
+                    title=payload["title"],
+                    title_html=highlight(payload["title"], highlight_terms),
+                    snippet_html=snippet.html,
+                    score=0.0 if by_date else float(raw.get("_score") or 0.0),
+                    url=payload.get("url") or "",
+                    date=dt.date.fromisoformat(payload["date"]) if payload.get("date") else None,
+                    source=snippet.source,
+                    page=snippet.page,
+                )
+            )
+        facets: dict[str, list[tuple[str, int]]] = {}
+        aggs = data.get("aggregations", {})
+        for name in query.facets:
+            buckets = aggs.get(name, {}).get("buckets", [])
+            facets[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+        total = data.get("hits", {}).get("total", {})
+        total = total.get("value", 0) if isinstance(total, dict) else int(total or 0)
+        return SearchResults(total=int(total), hits=hits, facets=facets, page=query.page, page_size=query.page_size)
+
+    def build_suggest(self, prefix: str, audiences: frozenset[str], locale: str | None, limit: int):
+        """One request: titles starting with ``prefix`` (post_filter) and words of visible titles (aggregation).
+
+        The query itself is only the visibility filter, so the aggregation never
+        sees a document the caller may not see.
+        """
+        dsl = self._dsl
+        Q = dsl.Q
+        filters = [Q("terms", audience=sorted(audiences))]
+        if locale:
+            filters.append(Q("term", locale=locale))
+        search = dsl.Search(using=self.client, index=self.alias)
+        search = search.query(Q("bool", filter=filters))
+        search = search.post_filter(Q("prefix", title_raw={"value": prefix}))
+        search = search.source(["payload.title"]).extra(size=limit)
+        search.aggs.bucket("words", "terms", field="title_terms", include=_lucene_regex_escape(prefix) + ".*", size=limit)
+        return search
+
+    def suggest(self, prefix: str, audiences: frozenset[str], locale: str | None = None, limit: int = 8) -> list[str]:
+        prefix = normalize(prefix or "").strip()[:50]
+        if not prefix or not audiences:
+            return []
+        try:
+            response = self.build_suggest(prefix, audiences, locale, limit).execute()
+        except self._es.ConnectionError as exc:
+            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        except self._es.NotFoundError:
+            return []
+        except self._es.ApiError as exc:
+            raise SearchError(f"Elasticsearch suggest failed: {exc}") from exc
+        data = response.to_dict()
+        out: list[str] = []
+        for hit in data.get("hits", {}).get("hits", []):
+            title = hit["_source"]["payload"]["title"]
+            if title not in out:
+                out.append(title)
+        for bucket in data.get("aggregations", {}).get("words", {}).get("buckets", []):
+            if bucket["key"] not in out and len(bucket["key"]) > 1:
+                out.append(bucket["key"])
+        return out[:limit]
+
+    def health(self) -> HealthStatus:
+        try:
+            count = self.client.count(index=self.alias).body["count"]
+            return HealthStatus(ok=True, engine="elasticsearch", documents=int(count), detail=self.alias)
+        except self._es.NotFoundError:
+            return HealthStatus(ok=False, engine="elasticsearch", detail=f"index alias {self.alias!r} missing: run a rebuild")
+        except (self._es.ConnectionError, self._es.ApiError) as exc:
+            return HealthStatus(ok=False, engine="elasticsearch", detail=str(exc))
+
+    def document_ids(self) -> set[str]:
+        from elasticsearch.helpers import scan
+
+        return {hit["_id"] for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)}
+
+
+_LUCENE_REGEX_SPECIAL = set(r'.?+*|{}[]()"\\#@&<>~')
+
+
+def _lucene_regex_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in _LUCENE_REGEX_SPECIAL else ch for ch in text)
+
+
+SearchBackend = ElasticsearchSearchBackend

@@ -1,0 +1,536 @@
+"""Embedded engine: tantivy (BM25, top-k pruning) over rjieba-segmented text, in process.
+
+OPTIONS:
+    PATH            directory for the index (required unless IN_MEMORY is true)
+    IN_MEMORY       keep the index in memory (tests, benchmarks)
+    TITLE_BOOST     weight of a title match, added to the body match (default 1.0)
+    PHRASE_BOOST    weight of the query's words appearing close together (default 0.5)
+    PHRASE_SLOP     how far apart "close together" may be, in tokens (default 3)
+    BIGRAM_WEIGHT   weight of the character-bigram field that catches unknown words (default 1.0)
+    WRITER_HEAP     tantivy writer heap in bytes (default 64 MB)
+    WRITER_THREADS  tantivy writer threads (default 1)
+    INDEX_WORKERS   processes that segment text during a rebuild (default 1: in process);
+                    rjieba holds the GIL, so only processes add cores
+
+On disk: ``PATH/CURRENT`` names the live generation directory.  A rebuild
+writes a new generation, replays the writes that arrived meanwhile (journal),
+and switches ``CURRENT`` with one atomic rename, all under a file lock that
+every writer takes, so no write made during a rebuild is lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from search.backends.base import (
+    FACET_FIELDS,
+    BaseSearchBackend,
+    Capabilities,
+    HealthStatus,
+    Progress,
+    SearchDocument,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+)
+from search.highlight import best_snippet, highlight
+from search.text import QueryTerms, normalize, normalize_doc_number
+
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+KEYWORD_FIELDS = ("kind", "locale", "audience", "material_type", "topics", "year", "column", "issuing_body", "province", "category")
+Occur = tantivy.Occur
+Query = tantivy.Query
+
+
+BIGRAM_TOKENIZER = "shuyuan_bigram"
+
+
+def _new_index(schema: tantivy.Schema, path: Path | None = None, reuse: bool = True) -> tantivy.Index:
+    index = tantivy.Index(schema, str(path), reuse=reuse) if path is not None else tantivy.Index(schema)
+    index.register_tokenizer(BIGRAM_TOKENIZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.ngram(2, 2, False)).build())
+    return index
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", stored=True, tokenizer_name="raw")
+    for name in KEYWORD_FIELDS:
+        sb.add_text_field(name, fast=True, tokenizer_name="raw")
+    sb.add_text_field("doc_number", tokenizer_name="raw")
+    sb.add_text_field("title_raw", tokenizer_name="raw")
+    # Pre-segmented text: tokens are joined with spaces by search.text.Analyzer.
+    sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
+    sb.add_text_field("body", tokenizer_name="whitespace", index_option="position")
+    # Character bigrams, cut by tantivy itself (fast); the query side sends only
+    # CJK pairs (search.text.cjk_bigrams), so pairs across punctuation never match.
+    sb.add_text_field("bigrams", tokenizer_name=BIGRAM_TOKENIZER, index_option="freq")
+    sb.add_integer_field("date_key", fast=True, indexed=True)
+    sb.add_bytes_field("payload", stored=True)
+    return sb.build()
+
+
+def _date_key(date: dt.date | None) -> int:
+    return date.year * 10000 + date.month * 100 + date.day if date else 0
+
+
+class EmbeddedSearchBackend(BaseSearchBackend):
+    """tantivy index in a local directory (or in memory)."""
+
+    capabilities = Capabilities(persistent=True, atomic_rebuild=True, remote=False)
+
+    def __init__(self, options: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(options, **kwargs)
+        opts = self.options
+        self.in_memory = bool(opts.get("IN_MEMORY", False))
+        path = opts.get("PATH")
+        if not self.in_memory and not path:
+            raise ValueError("The embedded search backend needs OPTIONS['PATH'] (or IN_MEMORY=True).")
+        self.path = Path(path) if path else None
+        self.title_boost = float(opts.get("TITLE_BOOST", 1.0))
+        self.phrase_boost = float(opts.get("PHRASE_BOOST", 0.5))
+        self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
+        self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
+        self.writer_heap = int(opts.get("WRITER_HEAP", 64_000_000))
+        self.writer_threads = int(opts.get("WRITER_THREADS", 1))
+        self.index_workers = int(opts.get("INDEX_WORKERS", 1))
+        self.schema = build_schema()
+        # Opened lazily: constructing a backend has no side effects.
+        self._index: tantivy.Index | None = None
+        self._generation: str | None = None
+        self._lock = threading.RLock()
+        self._lock_file: Any = None
+
+    # -- storage ------------------------------------------------------------
+    def _current_generation(self) -> str | None:
+        assert self.path is not None
+        try:
+            return (self.path / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _new_generation(self) -> str:
+        return f"v{SCHEMA_VERSION}-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+
+    def _open(self) -> tantivy.Index:
+        """The live index, reopened when another process switched generations."""
+        with self._lock:
+            if self.in_memory:
+                if self._index is None:
+                    self._index = _new_index(self.schema)
+                return self._index
+            gen = self._current_generation()
+            if gen is None:
+                self.path.mkdir(parents=True, exist_ok=True)
+                with self._write_lock():
+                    gen = self._current_generation()
+                    if gen is None:
+                        gen = self._new_generation()
+                        (self.path / gen).mkdir(parents=True)
+                        _new_index(self.schema, self.path / gen)
+                        self._switch(gen)
+            if gen != self._generation or self._index is None:
+                if not gen.startswith(f"v{SCHEMA_VERSION}-"):
+                    raise SearchUnavailable(
+                        f"Search index {self.path / gen} was built by another version; run `search_index rebuild`."
+                    )
+                try:
+                    self._index = _new_index(self.schema, self.path / gen)
+                except ValueError as exc:
+                    raise SearchUnavailable(f"Cannot open search index {self.path / gen}: {exc}") from exc
+                self._generation = gen
+            return self._index
+
+    def _switch(self, gen: str) -> None:
+        tmp = self.path / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(gen)
+        os.replace(tmp, self.path / "CURRENT")
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """Cross-process lock that serialises writers with a rebuild's final switch (re-entrant per instance)."""
+        with self._lock:
+            if self.in_memory or self._lock_file is not None:
+                yield
+                return
+            self.path.mkdir(parents=True, exist_ok=True)
+            with open(self.path / "write.lock", "a+") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                self._lock_file = fh
+                try:
+                    yield
+                finally:
+                    self._lock_file = None
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _writer(self, index: tantivy.Index) -> tantivy.IndexWriter:
+        return index.writer(self.writer_heap, self.writer_threads)
+
+    # -- documents ------------------------------------------------------------
+    def to_tantivy(self, doc: SearchDocument) -> tantivy.Document:
+        return tantivy.Document(**self.to_fields(doc))
+
+    def to_fields(self, doc: SearchDocument) -> dict[str, Any]:
+        """Field values of a document: segmentation happens here (the costly part of indexing)."""
+        an = self.analyzer
+        title = normalize(doc.title)
+        text_parts = [doc.subtitle, doc.summary, doc.body, doc.issuing_body, doc.doc_number]
+        text_parts.extend(a.text for a in doc.attachments)
+        text_parts.extend(a.title for a in doc.attachments)
+        body = normalize("\n".join(p for p in text_parts if p))
+        payload = {
+            "id": doc.id,
+            "kind": doc.kind,
+            "title": doc.title,
+            "url": doc.url,
+            "date": doc.date.isoformat() if doc.date else None,
+            "sections": doc.sections(),
+        }
+        fields: dict[str, Any] = {
+            "id": doc.id,
+            "kind": doc.kind,
+            "locale": doc.locale,
+            "audience": doc.audience,
+            "title": an.index_text(title, normalized=True),
+            "title_raw": title,
+            "body": an.index_text(body, normalized=True),
+            "bigrams": title + "\n" + body,
+            "date_key": _date_key(doc.date),
+            "payload": json.dumps(payload, ensure_ascii=False).encode(),
+        }
+        for name in ("material_type", "year", "column", "issuing_body", "province", "category"):
+            value = getattr(doc, name)
+            if value:
+                fields[name] = str(value)
+        if doc.topics:
+            fields["topics"] = [str(t) for t in doc.topics if t]
+        if doc.doc_number:
+            fields["doc_number"] = normalize_doc_number(doc.doc_number)
+        return fields
+
+    def _apply(self, index: tantivy.Index, ops: list[tuple[str, Any]]) -> None:
+        writer = self._writer(index)
+        try:
+            for op, value in ops:
+                if op == "delete":
+                    writer.delete_documents_by_term("id", value)
+                else:
+                    writer.delete_documents_by_term("id", value.id)
+                    writer.add_document(self.to_tantivy(value))
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        index.reload()
+
+    def _write(self, ops: list[tuple[str, Any]]) -> None:
+        if not ops:
+            return
+        with self._write_lock():
+            index = self._open()
+            self._apply(index, ops)
+            if not self.in_memory and (self.path / "REBUILDING").exists():
+                # A rebuild is running in some process: journal the write so the
+                # new generation gets it before the switch.
+                with open(self.path / "journal.jsonl", "a", encoding="utf-8") as fh:
+                    for op, value in ops:
+                        record = {"op": op, "id": value} if op == "delete" else {"op": op, "doc": _doc_to_json(value)}
+                        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def index(self, docs: Iterable[SearchDocument]) -> int:
+        ops = [("index", d) for d in docs]
+        self._write(ops)
+        return len(ops)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        self._write([("delete", i) for i in ids])
+
+    def rebuild(self, docs: Iterable[SearchDocument], progress: Progress | None = None) -> int:
+        if self.in_memory:
+            index = _new_index(self.schema)
+            count = self._fill(index, docs, progress)
+            with self._lock:
+                self._index = index
+            return count
+        self.path.mkdir(parents=True, exist_ok=True)
+        gen = self._new_generation()
+        new_dir = self.path / gen
+        new_dir.mkdir()
+        with self._write_lock():
+            (self.path / "journal.jsonl").unlink(missing_ok=True)
+            (self.path / "REBUILDING").write_text(gen)
+        try:
+            index = _new_index(self.schema, new_dir)
+            count = self._fill(index, docs, progress)
+            with self._write_lock():
+                self._replay_journal(index)
+                old = self._current_generation()
+                self._switch(gen)
+                (self.path / "REBUILDING").unlink(missing_ok=True)
+                (self.path / "journal.jsonl").unlink(missing_ok=True)
+        except BaseException:
+            with self._write_lock():
+                (self.path / "REBUILDING").unlink(missing_ok=True)
+            shutil.rmtree(new_dir, ignore_errors=True)
+            raise
+        with self._lock:
+            self._index, self._generation = None, None
+        if old and old != gen:
+            # Readers in other processes may still hold files open; on POSIX that is safe.
+            shutil.rmtree(self.path / old, ignore_errors=True)
+        return count
+
+    def _prepared(self, docs: Iterable[SearchDocument]) -> Iterator[dict[str, Any]]:
+        """Field dicts of ``docs``, segmented in INDEX_WORKERS forked processes when more than one."""
+        if self.index_workers <= 1:
+            for doc in docs:
+                yield self.to_fields(doc)
+            return
+        import multiprocessing
+
+        global _fork_backend
+        _fork_backend = self  # inherited by the forked workers; nothing is pickled but docs and fields
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(self.index_workers) as pool:
+            yield from pool.imap(_fields_in_worker, docs, chunksize=64)
+
+    def _fill(self, index: tantivy.Index, docs: Iterable[SearchDocument], progress: Progress | None) -> int:
+        writer = self._writer(index)
+        count = 0
+        try:
+            for fields in self._prepared(docs):
+                writer.add_document(tantivy.Document(**fields))
+                count += 1
+                if progress and count % 500 == 0:
+                    progress(count, None)
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        index.reload()
+        if progress:
+            progress(count, count)
+        return count
+
+    def _replay_journal(self, index: tantivy.Index) -> None:
+        journal = self.path / "journal.jsonl"
+        if not journal.exists():
+            return
+        ops: list[tuple[str, Any]] = []
+        with open(journal, encoding="utf-8") as fh:
+            for line in fh:
+                record = json.loads(line)
+                if record["op"] == "delete":
+                    ops.append(("delete", record["id"]))
+                else:
+                    ops.append(("index", _doc_from_json(record["doc"])))
+        if ops:
+            self._apply(index, ops)
+
+    # -- queries ------------------------------------------------------------
+    def _term(self, field: str, value: str) -> tantivy.Query:
+        return Query.term_query(self.schema, field, value)
+
+    def _filter_clauses(self, query: SearchQuery) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        clauses = [(Occur.Must, Query.term_set_query(self.schema, "audience", sorted(query.audiences)))]
+        if query.locale:
+            clauses.append((Occur.Must, self._term("locale", query.locale)))
+        for name, values in query.filters.items():
+            clauses.append((Occur.Must, Query.term_set_query(self.schema, name, list(values))))
+        if query.date_from or query.date_to:
+            clauses.append(
+                (
+                    Occur.Must,
+                    Query.range_query(
+                        self.schema,
+                        "date_key",
+                        tantivy.FieldType.Integer,
+                        _date_key(query.date_from) if query.date_from else None,
+                        _date_key(query.date_to) if query.date_to else None,
+                    ),
+                )
+            )
+        return [(occ, Query.const_score_query(q, 0.0)) for occ, q in clauses]
+
+    def _text_query(self, terms: QueryTerms) -> tantivy.Query | None:
+        if terms.is_empty:
+            return None
+        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for group in terms.groups:
+            alternatives = []
+            for term in group:
+                alternatives.append(Query.boost_query(self._term("title", term), self.title_boost))
+                alternatives.append(self._term("body", term))
+            # synonyms of one word count once, as the best of them
+            q = alternatives[0] if len(alternatives) == 1 else Query.disjunction_max_query(alternatives, 0.1)
+            should.append((Occur.Should, q))
+        if self.bigram_weight > 0:
+            for bigram in terms.bigrams:
+                should.append((Occur.Should, Query.boost_query(self._term("bigrams", bigram), self.bigram_weight)))
+        phrase = [t for t in terms.phrase if len(t) > 0]
+        if len(phrase) >= 2 and self.phrase_boost > 0:
+            for field, boost in (("body", self.phrase_boost), ("title", self.phrase_boost * self.title_boost)):
+                should.append(
+                    (Occur.Should, Query.boost_query(Query.phrase_query(self.schema, field, phrase, self.phrase_slop), boost))
+                )
+        if len(terms.doc_number) >= 4:
+            should.append((Occur.Should, Query.boost_query(self._term("doc_number", terms.doc_number), 50.0)))
+        if terms.text:
+            should.append((Occur.Should, Query.boost_query(self._term("title_raw", terms.text), 10.0)))
+        if not should:
+            return None
+        return Query.boolean_query(should)
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        if not query.audiences:
+            return SearchResults.empty(query)
+        terms = self.analyzer.query(query.q)
+        text_query: tantivy.Query | None
+        if terms.text:
+            text_query = self._text_query(terms)
+            if text_query is None:
+                return SearchResults.empty(query)
+        else:
+            text_query = None  # browse: everything the filters allow
+        clauses = self._filter_clauses(query)
+        if text_query is not None:
+            clauses.append((Occur.Must, text_query))
+        final = Query.boolean_query(clauses)
+        index = self._open()
+        searcher = index.searcher()
+        by_date = query.sort == "date" or text_query is None
+        try:
+            if by_date:
+                result = searcher.search(
+                    final, query.page_size, count=True, order_by_field="date_key", offset=query.offset, order=tantivy.Order.Desc
+                )
+            else:
+                result = searcher.search(final, query.page_size, count=True, offset=query.offset)
+        except ValueError as exc:  # tantivy reports engine errors as ValueError
+            raise SearchUnavailable(f"search failed: {exc}") from exc
+        highlight_terms = terms.all_terms() | set(terms.phrase)
+        if terms.doc_number:
+            highlight_terms.add(terms.doc_number)
+        hits = [self._hit(searcher, key, addr, highlight_terms, by_date) for key, addr in result.hits]
+        facets = self._facets(searcher, final, query.facets) if query.facets else {}
+        return SearchResults(total=result.count, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
+
+    def _hit(self, searcher: tantivy.Searcher, key: Any, addr: tantivy.DocAddress, terms: set[str], by_date: bool) -> SearchHit:
+        stored = searcher.doc(addr)
+        payload = json.loads(stored.get_first("payload"))
+        snippet = best_snippet([tuple(s) for s in payload["sections"]], terms)
+        return SearchHit(
+            id=payload["id"],
+            kind=payload["kind"],
+            title=payload["title"],
+            title_html=highlight(payload["title"], terms),
+            snippet_html=snippet.html,
+            score=0.0 if by_date else float(key),
+            url=payload.get("url") or "",
+            date=dt.date.fromisoformat(payload["date"]) if payload.get("date") else None,
+            source=snippet.source,
+            page=snippet.page,
+        )
+
+    def _facets(self, searcher: tantivy.Searcher, final: tantivy.Query, names: Iterable[str]) -> dict[str, list[tuple[str, int]]]:
+        agg = {name: {"terms": {"field": name, "size": 50}} for name in names if name in FACET_FIELDS}
+        if not agg:
+            return {}
+        raw = searcher.aggregate(final, agg)
+        out: dict[str, list[tuple[str, int]]] = {}
+        for name in agg:
+            buckets = raw.get(name, {}).get("buckets", [])
+            out[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets if str(b["key"])]
+        return out
+
+    def suggest(self, prefix: str, audiences: frozenset[str], locale: str | None = None, limit: int = 8) -> list[str]:
+        prefix = normalize(prefix or "").strip()[:50]
+        if not prefix or not audiences:
+            return []
+        filters = [(Occur.Must, Query.term_set_query(self.schema, "audience", sorted(audiences)))]
+        if locale:
+            filters.append((Occur.Must, self._term("locale", locale)))
+        visible = Query.boolean_query(filters)
+        searcher = self._open().searcher()
+        # titles starting with the prefix: title_raw holds each whole normalised title as one term
+        out: list[str] = []
+        for term, n in searcher.terms_with_prefix("title_raw", prefix, filter_query=visible, limit=limit):
+            if n <= 0:
+                continue
+            found = searcher.search(Query.boolean_query([*filters, (Occur.Must, self._term("title_raw", term))]), 1, count=False)
+            for _score, addr in found.hits:
+                title = json.loads(searcher.doc(addr).get_first("payload"))["title"]
+                if title not in out:
+                    out.append(title)
+        # then words from visible documents' titles and bodies
+        if len(out) < limit:
+            counts: dict[str, int] = {}
+            for field in ("title", "body"):
+                for term, n in searcher.terms_with_prefix(field, prefix, filter_query=visible, limit=limit * 2):
+                    if n > 0 and len(term) > 1:
+                        counts[term] = counts.get(term, 0) + n
+            for term, _n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                if term not in out:
+                    out.append(term)
+                if len(out) >= limit:
+                    break
+        return out[:limit]
+
+    def health(self) -> HealthStatus:
+        try:
+            searcher = self._open().searcher()
+            return HealthStatus(ok=True, engine="embedded", documents=searcher.num_docs, detail=str(self.path or "memory"))
+        except (SearchUnavailable, OSError, ValueError) as exc:
+            return HealthStatus(ok=False, engine="embedded", detail=str(exc))
+
+    def document_ids(self) -> set[str]:
+        """Every indexed id (for ``search_index check``)."""
+        searcher = self._open().searcher()
+        ids: set[str] = set()
+        result = searcher.search(Query.all_query(), max(1, searcher.num_docs), count=False)
+        for _score, addr in result.hits:
+            ids.add(searcher.doc(addr).get_first("id"))
+        return ids
+
+
+_fork_backend: EmbeddedSearchBackend | None = None
+
+
+def _fields_in_worker(doc: SearchDocument) -> dict[str, Any]:
+    assert _fork_backend is not None
+    return _fork_backend.to_fields(doc)
+
+
+def _doc_to_json(doc: SearchDocument) -> dict[str, Any]:
+    data = dict(doc.__dict__)
+    data["attachments"] = [a.__dict__ for a in doc.attachments]
+    data["date"] = doc.date.isoformat() if doc.date else None
+    return data
+
+
+def _doc_from_json(data: dict[str, Any]) -> SearchDocument:
+    data = dict(data)
+    data["date"] = dt.date.fromisoformat(data["date"]) if data.get("date") else None
+    return SearchDocument(**data)
+
+
+SearchBackend = EmbeddedSearchBackend

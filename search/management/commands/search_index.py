@@ -1,0 +1,68 @@
+"""``manage.py search_index rebuild|update|check``: thin wrapper over search.indexing."""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from search import indexing
+from search.backends.base import SearchError
+
+
+class Command(BaseCommand):
+    help = "Rebuild the search index, replay queued updates, or check the index against the database."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["rebuild", "update", "check"])
+
+    def handle(self, *args, action: str, **options):
+        try:
+            if action == "rebuild":
+                self._rebuild()
+            elif action == "update":
+                self._update()
+            else:
+                self._check()
+        except SearchError as exc:
+            raise CommandError(f"search engine error: {exc}") from exc
+
+    def _progress(self, done: int, total: int | None) -> None:
+        if total is None:
+            self.stdout.write(f"\r  indexed {done} documents…", ending="")
+        else:
+            self.stdout.write(f"\r  indexed {done} documents, switching to the new index.")
+        self.stdout.flush()
+
+    def _rebuild(self) -> None:
+        self.stdout.write("Rebuilding the search index…")
+        count = indexing.rebuild(progress=self._progress)
+        self.stdout.write(self.style.SUCCESS(f"Done: {count} documents indexed."))
+
+    def _update(self) -> None:
+        from search.documents import expected_ids, page_id_of
+
+        report = indexing.check()
+        replayed = indexing.replay_pending()
+        self.stdout.write(f"Replayed {replayed} queued update(s).")
+        ids = [page_id_of(i) for i in report.missing + report.stale]
+        ids = [i for i in ids if i is not None]
+        for start in range(0, len(ids), 100):
+            indexing.update_pages(ids[start : start + 100])
+            self.stdout.write(f"  updated {min(start + 100, len(ids))}/{len(ids)} out-of-date documents")
+        self.stdout.write(self.style.SUCCESS(f"Index up to date ({len(expected_ids())} documents expected)."))
+
+    def _check(self) -> None:
+        report = indexing.check()
+        w = self.stdout.write
+        w(f"engine:    {report.engine} ({'healthy' if report.healthy else 'UNAVAILABLE'}) {report.detail}")
+        w(f"indexed:   {report.indexed if report.indexed is not None else '?'}")
+        w(f"expected:  {report.expected}")
+        w(f"missing:   {len(report.missing)} {' '.join(report.missing[:10])}")
+        w(f"stale:     {len(report.stale)} {' '.join(report.stale[:10])}")
+        w(f"queued:    {report.pending}")
+        if report.ok:
+            w(self.style.SUCCESS("Search index OK."))
+        else:
+            w(self.style.WARNING("Search index needs attention: run `search_index update` (or `rebuild`)."))
+            sys.exit(1)

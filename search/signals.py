@@ -1,0 +1,80 @@
+"""Keep the index current: publish, unpublish, delete, move and privacy changes enqueue a task."""
+
+from __future__ import annotations
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+from search.indexing import enqueue_page_update
+
+
+@receiver(page_published)
+def _published(sender, instance, **kwargs):
+    enqueue_page_update([instance.pk])
+
+
+@receiver(page_unpublished)
+def _unpublished(sender, instance, **kwargs):
+    enqueue_page_update([instance.pk])
+
+
+@receiver(post_page_move)
+def _moved(sender, instance, **kwargs):
+    # URLs and inherited restrictions of the whole subtree may change
+    enqueue_page_update([instance.pk], descendants=True)
+
+
+@receiver(post_delete)
+def _deleted(sender, instance, **kwargs):
+    if isinstance(instance, Page):
+        enqueue_page_update([instance.pk])
+
+
+@receiver(post_save, sender=PageViewRestriction)
+@receiver(post_delete, sender=PageViewRestriction)
+def _restriction_changed(sender, instance, **kwargs):
+    enqueue_page_update([instance.page_id], descendants=True)
+
+
+@receiver(m2m_changed, sender=PageViewRestriction.groups.through)
+def _restriction_groups_changed(sender, instance, action, **kwargs):
+    if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, PageViewRestriction):
+        enqueue_page_update([instance.page_id], descendants=True)
+
+
+def _document_saved(sender, instance, **kwargs):
+    """A replaced file or changed audience of a document: re-index the materials that attach it."""
+    from cms.models import StudyMaterialAttachment
+
+    page_ids = StudyMaterialAttachment.objects.filter(document_id=instance.pk).values_list("page_id", flat=True)
+    enqueue_page_update(list(page_ids))
+
+
+def _dictionary_changed(sender, instance, **kwargs):
+    """Custom words change segmentation: reload the analyzer and rebuild the index in the background."""
+    from django.db import transaction
+
+    from search.dictionary import invalidate
+
+    invalidate()
+
+    def _enqueue() -> None:
+        from search.tasks import rebuild_search_index
+
+        rebuild_search_index.enqueue()
+
+    transaction.on_commit(_enqueue)
+
+
+def connect_model_signals() -> None:
+    from django.apps import apps
+    from django.conf import settings
+
+    from search.models import DictionaryEntry
+
+    document_model = apps.get_model(settings.WAGTAILDOCS_DOCUMENT_MODEL)
+    post_save.connect(_document_saved, sender=document_model, dispatch_uid="search-document-saved")
+    post_save.connect(_dictionary_changed, sender=DictionaryEntry, dispatch_uid="search-dictionary-saved")
+    post_delete.connect(_dictionary_changed, sender=DictionaryEntry, dispatch_uid="search-dictionary-deleted")

@@ -1,0 +1,247 @@
+"""Chinese text analysis shared by every search engine.
+
+The same :class:`Analyzer` segments text at index time and at query time, so a
+query is always cut into the tokens the index holds.  It is pure Python (rjieba
++ OpenCC) and takes its custom words, synonyms and stop words as data, so the
+benchmarks and the engines can use it without Django; ``search.dictionary``
+builds one from the editors' dictionary in the database.
+
+Pipeline: NFKC (full-width to half-width) -> OpenCC traditional to simplified
+-> lower case -> rjieba search-mode segmentation (a long word also yields its
+dictionary sub-words: 中华人民共和国 -> 中华, 人民, 共和国, ...) -> drop
+punctuation, whitespace and stop words.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import opencc
+import rjieba
+
+__all__ = [
+    "Analyzer",
+    "DEFAULT_CUSTOM_WORDS",
+    "DEFAULT_STOPWORDS",
+    "QueryTerms",
+    "cjk_bigrams",
+    "load_stopwords",
+    "normalize",
+    "normalize_doc_number",
+]
+
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_SPACES = re.compile(r"\s+")
+
+# Function words that carry no topic.  Deliberately short: a legal or policy
+# question's meaning often hides in words like 可以 / 应当, so only particles,
+# pronouns and connectives that every document contains are here.  A fuller
+# list (for instance STARD's) can be passed to the Analyzer.
+DEFAULT_STOPWORDS: frozenset[str] = frozenset(
+    """的 了 和 与 及 或 是 在 对 把 被 将 就 也 都 而 并 等 之 其 这 那 这个 那个 这些 那些
+    我 你 他 她 它 我们 你们 他们 什么 怎么 怎样 如何 吗 呢 吧 啊 呀 哪些 哪个 为什么
+    一个 有 没有 会 能 要 请问 请 谁 些 么 个 着 过 于 以 从 由 向 为 所 但 若 如果 因为 所以""".split()
+)
+
+# Party-building terms kept whole out of the box; editors add more in the admin
+# (search.DictionaryEntry).  Without them jieba cuts 三会一课 into 三会 / 一课.
+DEFAULT_CUSTOM_WORDS: tuple[str, ...] = tuple(
+    """三会一课 两学一做 主题党日 组织生活会 民主评议党员 谈心谈话 党员大会 支部委员会 党小组会
+    入党积极分子 发展对象 预备党员 正式党员 党费 党组织关系 不忘初心 牢记使命 四个意识 四个自信
+    两个维护 两个确立 中央八项规定 党史学习教育 主题教育 党风廉政建设 全面从严治党 基层党组织
+    党建引领 红色教育 微党课 学习强国 新时代文明实践""".split()
+)
+
+_t2s_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+# Full-width letters, digits and the ideographic space, mapped to half-width
+# (what NFKC does for them, at a fraction of NFKC's cost on long text).
+# Full-width punctuation is left alone: it never becomes a token.
+_FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
+_FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def normalize(text: str) -> str:
+    """Canonical form of ``text`` for matching: half-width, simplified, lower case.
+
+    OpenCC's t2s conversion maps one character to one character for the
+    overwhelming majority of text, so offsets in the result usually line up
+    with the original (the snippet code checks and falls back when not).
+    """
+    if not text:
+        return ""
+    if _FULLWIDTH.search(text):
+        text = text.translate(_FULLWIDTH_TABLE)
+    with _t2s_lock:  # OpenCC objects are not documented as thread-safe.
+        text = _t2s().convert(text)
+    return text.lower()
+
+
+_DOC_NUMBER_BRACKETS = str.maketrans({"〔": "[", "〕": "]", "［": "[", "］": "]", "(": "[", ")": "]", "（": "[", "）": "]", "【": "[", "】": "]"})
+
+
+def normalize_doc_number(value: str) -> str:
+    """Canonical 文号 (document number): 国办发〔2024〕12号 and 国办发[2024]12号 match."""
+    value = normalize(value).translate(_DOC_NUMBER_BRACKETS)
+    return _SPACES.sub("", value)
+
+
+# 国办发〔2024〕12号, 中组发[2019]3号, 京政发（2023）7号 ... once normalised: brackets become [ ].
+_DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fffa-z]{1,20}\[\d{4}\]\d{1,5}号")
+
+
+def find_doc_number(text: str) -> str:
+    """The first space-separated part of ``text`` shaped like a 文号 (normalised), else the whole text."""
+    for part in text.split():
+        norm = normalize_doc_number(part)
+        if _DOC_NUMBER_RE.fullmatch(norm):
+            return norm
+    return normalize_doc_number(text)
+
+
+def load_stopwords(path: str | Path) -> frozenset[str]:
+    """One stop word per line (blank lines ignored), normalised like the text."""
+    with open(path, encoding="utf-8") as fh:
+        return frozenset(normalize(line.strip()) for line in fh if line.strip())
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Overlapping character pairs of every CJK run in already-normalised text.
+
+    A bigram field finds words the dictionary does not know (names, new terms)
+    and gives two-character queries a match even where jieba cut differently.
+    """
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        if len(run) == 1:
+            out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A query as the engines need it.
+
+    ``groups`` holds one entry per distinct query token: the token and its
+    synonyms, any of which may match.  ``phrase`` is the token sequence in order
+    (precise-mode cut) for phrase/proximity boosts; ``bigrams`` feed the
+    fallback field.
+    """
+
+    text: str
+    groups: tuple[tuple[str, ...], ...]
+    phrase: tuple[str, ...]
+    bigrams: tuple[str, ...]
+    doc_number: str
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing but stop words and punctuation: such a query matches nothing."""
+        return not self.groups
+
+    def all_terms(self) -> set[str]:
+        return {term for group in self.groups for term in group}
+
+
+@dataclass
+class Analyzer:
+    """Segmenter with custom words, synonyms and stop words.
+
+    ``custom_words`` are kept whole (三会一课, 两学一做, 主题党日); ``synonyms`` is
+    a list of groups of interchangeable words, expanded at query time.  Both
+    change how text is cut (synonym words are kept whole too), so after an edit
+    the index is rebuilt (search.signals enqueues that).
+    """
+
+    custom_words: Iterable[str] = DEFAULT_CUSTOM_WORDS
+    synonyms: Iterable[Iterable[str]] = ()
+    stopwords: frozenset[str] = DEFAULT_STOPWORDS
+    _jieba: rjieba.Jieba = field(init=False, repr=False)
+    _synonyms: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._jieba = rjieba.Jieba()
+        words = sorted({normalize(w).strip() for w in self.custom_words} - {""})
+        self.custom_words = tuple(words)
+        for word in words:
+            self._jieba.add_word(word, None, None)
+        self.stopwords = frozenset(normalize(w) for w in self.stopwords)
+        groups: dict[str, set[str]] = {}
+        for raw_group in self.synonyms:
+            group = {normalize(w).strip() for w in raw_group} - {""}
+            for word in group:
+                # Synonym words are also kept whole by the segmenter.
+                if not self._jieba.has_word(word) and len(word) > 1:
+                    self._jieba.add_word(word, None, None)
+                groups.setdefault(word, set()).update(group)
+        self._synonyms = {w: tuple(sorted(g)) for w, g in groups.items()}
+
+    # -- index side -------------------------------------------------------
+    def tokens(self, text: str, *, normalized: bool = False) -> list[str]:
+        """Search-mode tokens of ``text`` in order, without stop words or punctuation."""
+        if not normalized:
+            text = normalize(text)
+        stop = self.stopwords
+        # str.isalnum() is true for CJK characters, letters and digits: it drops
+        # punctuation and whitespace tokens at C speed.
+        return [tok for tok in self._jieba.cut_for_search(text, True) if tok.isalnum() and tok not in stop]
+
+    def index_text(self, text: str, *, normalized: bool = False) -> str:
+        """Space-joined search-mode tokens, for an engine field with a whitespace analyzer.
+
+        Stop words and punctuation stay in (they cost index space, not ranking:
+        :meth:`query` never asks for them), which keeps indexing fast.
+        """
+        if not normalized:
+            text = normalize(text)
+        return " ".join(self._jieba.cut_for_search(text, True))
+
+    def precise_tokens(self, text: str, *, normalized: bool = False) -> list[str]:
+        if not normalized:
+            text = normalize(text)
+        stop = self.stopwords
+        return [tok for tok in self._jieba.cut(text, True) if tok.isalnum() and tok not in stop]
+
+    # -- query side -------------------------------------------------------
+    def synonyms_of(self, token: str) -> tuple[str, ...]:
+        return self._synonyms.get(token, (token,))
+
+    def query(self, text: str, *, max_terms: int = 32) -> QueryTerms:
+        """Analyse user input.  Never raises: any string gives a (maybe empty) QueryTerms.
+
+        Input is treated as words only; no operator or field syntax is read, so
+        nothing a user types reaches an engine's query parser.
+        """
+        text = (text or "")[:500]
+        norm = normalize(text)
+        seen: set[str] = set()
+        groups: list[tuple[str, ...]] = []
+        for tok in self.tokens(norm, normalized=True):
+            if tok in seen:
+                continue
+            seen.add(tok)
+            groups.append(self.synonyms_of(tok))
+            if len(groups) >= max_terms:
+                break
+        phrase = tuple(self.precise_tokens(norm, normalized=True)[:max_terms])
+        bigrams = tuple(dict.fromkeys(b for b in cjk_bigrams(norm) if b not in self.stopwords))[:max_terms]
+        return QueryTerms(
+            text=norm.strip(),
+            groups=tuple(groups),
+            phrase=phrase,
+            bigrams=bigrams,
+            doc_number=find_doc_number(text)[:200],
+        )

@@ -1,0 +1,72 @@
+"""Segmentation, normalisation and snippets (pure Python, no Django, no engine)."""
+
+from __future__ import annotations
+
+from search.highlight import best_snippet, highlight
+from search.text import Analyzer, cjk_bigrams, find_doc_number, normalize, normalize_doc_number
+
+
+def test_normalize_traditional_fullwidth_and_case():
+    assert normalize("三會一課 ＡＢＣ１２３") == "三会一课 abc123"
+    assert len(normalize("黨建書苑")) == len("黨建書苑")
+
+
+def test_custom_words_are_kept_whole_and_default_includes_party_terms():
+    assert "三会一课" in Analyzer().tokens("认真落实三会一课制度")
+    analyzer = Analyzer(custom_words=["书苑平台"])
+    assert "书苑平台" in analyzer.tokens("欢迎使用书苑平台")
+
+
+def test_index_and_query_segment_alike():
+    analyzer = Analyzer()
+    text = "推进两学一做学习教育常态化制度化"
+    index_tokens = set(analyzer.index_text(text).split())
+    assert analyzer.query(text).all_terms() <= index_tokens
+
+
+def test_query_drops_stopwords_and_punctuation():
+    q = Analyzer().query("三会一课 的 要求？！")
+    assert q.all_terms() == {"三会一课", "要求"}
+    assert Analyzer().query("的了吗").is_empty
+
+
+def test_synonyms_expand_in_both_directions():
+    analyzer = Analyzer(synonyms=[["党员大会", "全体党员会议"]])
+    for q in ("党员大会", "全体党员会议"):
+        groups = [set(g) for g in analyzer.query(q).groups]
+        assert {"党员大会", "全体党员会议"} in groups
+
+
+def test_doc_numbers():
+    assert normalize_doc_number("国办发〔2024〕12号") == normalize_doc_number("国办发[2024] 12号") == "国办发[2024]12号"
+    assert find_doc_number("三会一课 国办发（2024）12号") == "国办发[2024]12号"
+
+
+def test_any_string_is_analysed_without_error():
+    analyzer = Analyzer()
+    for text in ["", "\x00\x01", "a" * 10000, "((", "🙂", "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace")]:
+        analyzer.query(text)
+        analyzer.tokens(text)
+
+
+def test_bigrams_only_inside_cjk_runs():
+    assert cjk_bigrams("党建，学习a") == ["党建", "学习"]
+
+
+def test_highlight_escapes_and_marks_original_text():
+    assert highlight("<b>黨建</b>", ["党建"]) == "&lt;b&gt;<mark>黨建</mark>&lt;/b&gt;"
+
+
+def test_best_snippet_prefers_the_passage_with_most_terms():
+    filler = "无关内容。" * 60
+    text = filler + "这里同时讲三会一课和主题党日。" + filler + "只讲三会一课。"
+    snippet = best_snippet([("", None, text)], ["三会一课", "主题党日"], width=60)
+    assert "<mark>主题党日</mark>" in snippet.html and "<mark>三会一课</mark>" in snippet.html
+    assert snippet.html.count("无关内容") < 10
+
+
+def test_best_snippet_reports_attachment_page_and_falls_back_to_start():
+    sections = [("", None, "正文没有关键词。"), ("手册.pdf", 3, "第三页提到组织生活会。")]
+    snippet = best_snippet(sections, ["组织生活会"])
+    assert (snippet.source, snippet.page) == ("手册.pdf", 3)
+    assert best_snippet(sections, ["不存在"]).html.startswith("正文没有关键词")
