@@ -256,6 +256,26 @@ class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
             raise Http404
         return self._listing(request, page_number, topic=term)
 
+    @path("search/")
+    def public_search(self, request):
+        """The public search page: a static page whose script asks the search API (public results).
+
+        It works unchanged on the published static site, where the API lives on the CMS host
+        (``SHUYUAN_PUBLIC_API_URL``), and on the CMS itself, where signed-in members also get
+        members-only results.
+        """
+        from django.conf import settings
+
+        return self.render(
+            request,
+            template="cms/study_library_search.html",
+            context_overrides={
+                "api_url": settings.SHUYUAN_PUBLIC_API_URL.rstrip("/") + "/api/v2/search/",
+                "members_search_url": f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/"
+                f"{self.locale.language_code}/study/search/",
+            },
+        )
+
     def _listing(self, request, number, material_type=None, topic=None, first_page_route=False):
         if first_page_route and number == 1:
             raise Http404
@@ -285,7 +305,7 @@ class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
 
     def static_routes(self, user=None) -> list[str]:
         """Every sub-path of this page that a static copy must contain (pagination and filters)."""
-        routes = []
+        routes = ["search/"]
         materials = self.materials(user)
         routes += [f"page/{n}/" for n in range(2, Paginator(materials, PAGE_SIZE).num_pages + 1)]
         types, topics = self._terms()

@@ -61,3 +61,29 @@ def test_home_and_article_read_well_on_a_phone(live_server, browser, tmp_path):
         ".map(e => e.href || e.src).filter(u => !u.startsWith(location.origin))"
     )
     assert external == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_public_search_page_finds_public_material_only(live_server, browser, settings):
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from tests.factories import ArticlePageFactory, build_site
+
+    tree = build_site(n_articles=1)
+    ArticlePageFactory(parent=tree.news, title="三会一课制度学习要点", summary="认真落实三会一课制度。")
+    ArticlePageFactory(parent=tree.news, title="三会一课会员内部交流", audience="members")
+    call_command("search_index", "rebuild", verbosity=0)
+    settings.SHUYUAN_PUBLIC_API_URL = live_server.url
+    cache.clear()
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}{tree.library.url}")
+    page.get_by_role("search").get_by_role("searchbox").fill("三会一课")
+    page.get_by_role("search").get_by_role("button").click()
+    page.wait_for_url("**/library/search/?q=*")
+    results = page.locator("#search-results li")
+    results.first.wait_for()
+    texts = results.all_inner_texts()
+    assert any("三会一课制度学习要点" in t for t in texts)
+    assert not any("会员内部交流" in t for t in texts)
+    assert page.locator("#search-results mark").first.inner_text() == "三会一课"

@@ -95,6 +95,10 @@ class RenderingTests(TestCase):
         topic = material.topics.first()
         self.assertEqual(self.get(f"{library.url}topic/{topic.slug}/").status_code, 200)
         self.assertEqual(self.get(f"{library.url}type/no-such-type/").status_code, 404)
+        search_page = self.get(f"{library.url}search/")
+        self.assertEqual(search_page.status_code, 200)
+        self.assertContains(search_page, 'data-api="/api/v2/search/"')
+        self.assertIn("search/", library.static_routes())
 
     def test_unknown_url_gets_the_themed_404(self):
         response = self.get("/zh-hans/no-such-page/")
