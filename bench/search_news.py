@@ -15,6 +15,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -88,6 +89,11 @@ def documents(items: list[dict]) -> Iterator:
         )
 
 
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def dir_size(path: str) -> int:
     total = 0
     for root, _dirs, files in os.walk(path):
@@ -113,9 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     queries = fixed_queries()
     with tempfile.TemporaryDirectory() as tmp:
         backend = EmbeddedSearchBackend({"PATH": tmp, "INDEX_WORKERS": args.workers})
+        cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         n = backend.rebuild(documents(items))
         t_index = time.perf_counter() - t0
+        cpu_index = _cpu_seconds() - cpu0
         size = dir_size(tmp)
         audiences = frozenset({"public", "members"})
         facets = ["kind", "topics", "year", "column"]
@@ -142,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
         ("characters", f"{chars / 1e6:.1f} M"),
         ("index time", f"{t_index:.1f} s"),
         ("throughput", f"{n / t_index:,.0f} items/s"),
+        # CPU time of this process, its threads and its workers: on a shared machine
+        # wall-clock throughput follows the other load, this does not
+        ("index CPU", f"{cpu_index:.1f} s"),
+        ("items/CPU-s", f"{n / max(cpu_index, 1e-9):,.0f}"),
         ("index size", f"{size / 1e6:.1f} MB"),
         ("queries timed", f"{len(latencies)}"),
         ("latency p50", f"{pct(0.5):.2f} ms"),

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "rest_framework",
+    "cms.api",
+    "corsheaders",
     "django_tasks",
     "django_tasks_db",
     "django.contrib.admin",
@@ -54,9 +56,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cms.api.middleware.BearerTokenMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -98,7 +102,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 
 # --- languages ---
 # zh-hans is the source language; zh-hant and en are translations made with wagtail-localize.
@@ -111,6 +115,8 @@ LANGUAGES = WAGTAIL_CONTENT_LANGUAGES = [
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]
 WAGTAIL_I18N_ENABLED = True
 WAGTAILLOCALIZE_MACHINE_TRANSLATOR = {"CLASS": "cms.translation.OpenCCTranslator", "OPTIONS": {}}
+# Refresh the zh-hant copy (OpenCC) in the background whenever a zh-hans page is published.
+SHUYUAN_AUTO_TRADITIONAL = os.environ.get("SHUYUAN_AUTO_TRADITIONAL", "1") == "1"
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -181,9 +187,13 @@ if os.environ.get("ELASTICSEARCH_URL"):
             "ANALYZER": os.environ.get("ELASTICSEARCH_ANALYZER", "presegmented"),
         },
     }
+# The Wagtail admin's own search, with Chinese word segmentation (search/admin_backend.py).
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.admin_backend"}}
 
 # --- deploy ---
 SHUYUAN_PUBLISH = {
+    # Public address of the static site: absolute URLs in feeds/sitemaps and the URLs the CDN purges.
+    "BASE_URL": os.environ.get("PUBLISH_BASE_URL", "http://127.0.0.1:8001"),
     "MAX_DELETIONS": int(os.environ.get("PUBLISH_MAX_DELETIONS", "1000")),
     "HTML_CACHE_CONTROL": "public, max-age=60, must-revalidate",
     "ASSET_CACHE_CONTROL": "public, max-age=31536000, immutable",
@@ -196,10 +206,35 @@ TASKS = {
 }
 
 # --- api ---
+# Where the published static site's search page sends its queries ("" = the same host).
+SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", "")
 WAGTAILAPI_BASE_URL = os.environ.get("SHUYUAN_API_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILAPI_LIMIT_MAX = 50
-WAGTAIL_HEADLESS_PREVIEW = {"CLIENT_URLS": {"default": "http://127.0.0.1:8000/api/v2/preview/"}}
-REST_FRAMEWORK = {}
+# Where "在应用中预览" sends editors: the app's preview route, given ?content_type=…&token=….
+WAGTAIL_HEADLESS_PREVIEW = {
+    "CLIENT_URLS": {"default": os.environ.get("SHUYUAN_PREVIEW_CLIENT_URL", "http://127.0.0.1:8000/api/v2/preview/")}
+}
+REST_FRAMEWORK = {
+    # Only bearer tokens identify API callers (cms.api.auth); no sessions, so no CSRF on the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["cms.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SHUYUAN_API = {
+    "ACCESS_TOKEN_TTL": int(os.environ.get("SHUYUAN_API_ACCESS_TTL", 3600)),
+    "REFRESH_TOKEN_TTL": int(os.environ.get("SHUYUAN_API_REFRESH_TTL", 30 * 86400)),
+    "PREVIEW_TOKEN_TTL": int(os.environ.get("SHUYUAN_API_PREVIEW_TTL", 600)),
+    "RATE_LIMITS": {
+        "anon": os.environ.get("SHUYUAN_API_RATE_ANON", "600/min"),
+        "user": os.environ.get("SHUYUAN_API_RATE_USER", "1200/min"),
+        "auth": os.environ.get("SHUYUAN_API_RATE_AUTH", "20/min"),
+    },
+}
+# CORS for the app's own origins only (comma-separated), and only on the API.
+CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("SHUYUAN_API_CORS_ORIGINS", "").split(",") if o.strip()]
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_METHODS = ["GET", "OPTIONS", "POST"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 LOGGING = {
     "version": 1,

@@ -6,11 +6,14 @@ OPTIONS:
     TITLE_BOOST     weight of a title match, added to the body match (default 1.0)
     PHRASE_BOOST    weight of the query's words appearing close together (default 0.5)
     PHRASE_SLOP     how far apart "close together" may be, in tokens (default 3)
-    BIGRAM_WEIGHT   weight of the character-bigram field that catches unknown words (default 1.0)
+    BIGRAM_WEIGHT   weight of the character-bigram field that catches unknown words (default 1.0);
+                    0 also leaves the field empty at index time (it is most of tantivy's
+                    indexing work), so rebuild after raising it from 0
     WRITER_HEAP     tantivy writer heap in bytes (default 64 MB)
     WRITER_THREADS  tantivy writer threads (default 1)
     INDEX_WORKERS   processes that segment text during a rebuild (default 1: in process);
-                    rjieba holds the GIL, so only processes add cores
+                    rjieba lets go of the GIL only while it cuts (its token lists need it):
+                    threads measured no faster, so only processes add cores
 
 On disk: ``PATH/CURRENT`` names the live generation directory.  A rebuild
 writes a new generation, replays the writes that arrived meanwhile (journal),
@@ -48,7 +51,7 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, normalize, normalize_doc_number
+from search.text import QueryTerms, cjk_runs, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +80,9 @@ def build_schema() -> tantivy.Schema:
     # Pre-segmented text: tokens are joined with spaces by search.text.Analyzer.
     sb.add_text_field("title", tokenizer_name="whitespace", index_option="position")
     sb.add_text_field("body", tokenizer_name="whitespace", index_option="position")
-    # Character bigrams, cut by tantivy itself (fast); the query side sends only
-    # CJK pairs (search.text.cjk_bigrams), so pairs across punctuation never match.
+    # Character bigrams, cut by tantivy itself (fast) from the CJK runs of the
+    # text (search.text.cjk_runs: one field value per run), so the index holds
+    # only the pairs the query side can send (search.text.cjk_bigrams).
     sb.add_text_field("bigrams", tokenizer_name=BIGRAM_TOKENIZER, index_option="freq")
     sb.add_integer_field("date_key", fast=True, indexed=True)
     sb.add_bytes_field("payload", stored=True)
@@ -209,10 +213,11 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             "title": an.index_text(title, normalized=True),
             "title_raw": title,
             "body": an.index_text(body, normalized=True),
-            "bigrams": title + "\n" + body,
             "date_key": _date_key(doc.date),
             "payload": json.dumps(payload, ensure_ascii=False).encode(),
         }
+        if self.bigram_weight > 0:
+            fields["bigrams"] = cjk_runs(title) + cjk_runs(body)
         for name in ("material_type", "year", "column", "issuing_body", "province", "category"):
             value = getattr(doc, name)
             if value:

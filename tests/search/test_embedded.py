@@ -85,3 +85,26 @@ def test_rebuild_with_worker_processes_gives_the_same_index(tmp_path):
     engine.rebuild(d(i) for i in range(150))
     assert len(ids(engine, "学习资料")) == 100  # page_size cap
     assert engine.health().documents == 150
+
+
+def test_bigram_field_holds_only_cjk_pairs_and_finds_unknown_words():
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True})
+    engine.rebuild([d(1, title="通知", body="张三丰说，李四光好。ab12"), d(2, body="丰说李")])
+    fields = engine.to_fields(d(1, title="通知", body="张三丰说，李四光好。ab12"))
+    assert fields["bigrams"] == ["通知", "张三丰说", "李四光好"]
+    searcher = engine._open().searcher()
+    from search.backends.embedded import Query
+
+    def count(term: str) -> int:
+        return searcher.search(Query.term_query(engine.schema, "bigrams", term), 10, count=True).count
+
+    assert count("三丰") == 1 and count("四光") == 1
+    assert count("说，") == 0 and count("说李") == 1  # no pair across punctuation: only page 2 has 丰说李
+    assert ids(engine, "三丰") == ["page:1"]
+
+
+def test_bigram_weight_zero_skips_the_bigram_field():
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True, "BIGRAM_WEIGHT": 0})
+    assert "bigrams" not in engine.to_fields(d(1, body="张三丰说"))
+    engine.rebuild([d(1, body="张三丰说")])
+    assert ids(engine, "张三丰") == ["page:1"]  # the word fields still match

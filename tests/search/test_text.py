@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from search.highlight import best_snippet, highlight
-from search.text import Analyzer, cjk_bigrams, find_doc_number, normalize, normalize_doc_number
+from search.text import Analyzer, cjk_bigrams, cjk_runs, find_doc_number, normalize, normalize_doc_number
 
 
 def test_normalize_traditional_fullwidth_and_case():
@@ -51,6 +51,13 @@ def test_any_string_is_analysed_without_error():
 
 def test_bigrams_only_inside_cjk_runs():
     assert cjk_bigrams("党建，学习a") == ["党建", "学习"]
+
+
+def test_cjk_runs_feed_the_index_the_pairs_the_query_side_sends():
+    text = "党建，学习a习近平强调。x 12 好"
+    assert cjk_runs(text) == ["党建", "学习", "习近平强调"]  # single characters give no pair
+    pairs = [r[i : i + 2] for r in cjk_runs(text) for i in range(len(r) - 1)]
+    assert pairs == [b for b in cjk_bigrams(text) if len(b) == 2]
 
 
 def test_highlight_escapes_and_marks_original_text():

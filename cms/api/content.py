@@ -1,0 +1,394 @@
+"""Turn stored content into API JSON for one caller, with a constant number of queries.
+
+StreamField bodies and rich text are stored as JSON and database HTML that name images, documents
+and pages by id. ``Resolver`` walks the raw values of every object in a listing first, collects
+those ids, and loads each kind once (images with their renditions in two queries, documents in one,
+linked pages in one), so a listing costs the same number of queries whatever its page size.
+
+Every reference is resolved *for the caller*: a document whose audience the caller can't read comes
+out as ``null`` (and a rich-text link to it loses its ``href``); a link to a page the caller can't see
+keeps its text and loses the link. Nothing about restricted items reaches the response.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db.models import BigIntegerField, CharField, Q
+from django.db.models.functions import Cast
+from django.urls import reverse
+from wagtail import blocks
+from wagtail.api.utils import get_full_url
+from wagtail.contrib.table_block.blocks import TableBlock
+from wagtail.documents import get_document_model
+from wagtail.documents.blocks import DocumentChooserBlock
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model
+from wagtail.images.blocks import ImageChooserBlock
+from wagtail.models import Page, ReferenceIndex
+from wagtail.rich_text import RichText
+from wagtail.rich_text.rewriters import extract_attrs
+
+from cms import visibility
+
+from .conf import api_setting
+
+LINK_RE = re.compile(r"<a\b([^>]*)>(.*?)</a>", re.S | re.I)
+EMBED_RE = re.compile(r"<embed\b([^>]*?)/?>", re.I)
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def content_fields(model) -> list[tuple[str, object]]:
+    """(name, model field) of the StreamField and RichTextField api_fields of a model."""
+    found = []
+    for api_field in getattr(model, "api_fields", ()):
+        name = getattr(api_field, "name", api_field)
+        try:
+            field = model._meta.get_field(name)
+        except Exception:  # noqa: BLE001 - a property or child relation, not a content field
+            continue
+        if isinstance(field, StreamField | RichTextField):
+            found.append((name, field))
+    return found
+
+
+def image_fk_names(model) -> list[str]:
+    image_model = get_image_model()
+    return [
+        f.name
+        for f in model._meta.get_fields()
+        if getattr(f, "many_to_one", False) and f.related_model is image_model and f.concrete
+    ]
+
+
+class Resolver:
+    """Per-request cache of the images, documents and page links the response will mention."""
+
+    def __init__(self, request, user, audiences: frozenset[str] | None = None, visible_pages=None):
+        self.request = request
+        self._visible_pages = visible_pages  # a callable giving the caller's visible pages, if the view has one
+        self.user = user
+        self.audiences = audiences if audiences is not None else visibility.audiences_for(user)
+        self.images: dict[int, object] = {}
+        self.documents: dict[int, object] = {}
+        self.page_urls: dict[int, str] = {}
+        self._want_images: set[int] = set()
+        self._want_documents: set[int] = set()
+        self._want_pages: set[int] = set()
+        self._loaded_pages: set[int] = set()
+        self._public_page_ids: set[int] = set()
+        self._audience_known: set[int] = set()
+
+    # --- collection ------------------------------------------------------------------------------
+    def prepare(self, objects) -> None:
+        """Collect and bulk-load everything ``objects`` (specific pages or page revisions) refer to."""
+        for obj in objects:
+            model = type(obj)
+            for name in image_fk_names(model):
+                image_id = getattr(obj, f"{name}_id", None)
+                if image_id:
+                    self._want_images.add(image_id)
+            for name, field in content_fields(model):
+                value = getattr(obj, name)
+                if isinstance(field, StreamField):
+                    self._collect_block(value.stream_block, list(value.raw_data))
+                else:
+                    self._collect_html(value)
+            attachments = getattr(obj, "attachments", None)
+            if attachments is not None and hasattr(attachments, "all"):
+                for attachment in attachments.all():
+                    self._want_documents.add(attachment.document_id)
+        self.load()
+
+    def _collect_html(self, html) -> None:
+        if not html:
+            return
+        html = html.source if isinstance(html, RichText) else str(html)
+        for match in LINK_RE.finditer(html):
+            attrs = extract_attrs(match.group(1))
+            target = _int(attrs.get("id"))
+            if target is None:
+                continue
+            if attrs.get("linktype") == "page":
+                self._want_pages.add(target)
+            elif attrs.get("linktype") == "document":
+                self._want_documents.add(target)
+        for match in EMBED_RE.finditer(html):
+            attrs = extract_attrs(match.group(1))
+            if attrs.get("embedtype") == "image" and _int(attrs.get("id")):
+                self._want_images.add(_int(attrs.get("id")))
+
+    def _collect_block(self, block, raw) -> None:
+        if raw is None:
+            return
+        if isinstance(block, blocks.StreamBlock):
+            for item in raw if isinstance(raw, list) else []:
+                if isinstance(item, dict) and item.get("type") in block.child_blocks:
+                    self._collect_block(block.child_blocks[item["type"]], item.get("value"))
+        elif isinstance(block, blocks.ListBlock):
+            for item in raw if isinstance(raw, list) else []:
+                self._collect_block(block.child_block, _list_item_value(item))
+        elif isinstance(block, blocks.StructBlock):
+            if isinstance(raw, dict):
+                for name, child in block.child_blocks.items():
+                    self._collect_block(child, raw.get(name))
+        elif isinstance(block, ImageChooserBlock):
+            if _int(raw):
+                self._want_images.add(_int(raw))
+        elif isinstance(block, DocumentChooserBlock):
+            if _int(raw):
+                self._want_documents.add(_int(raw))
+        elif isinstance(block, blocks.PageChooserBlock):
+            if _int(raw):
+                self._want_pages.add(_int(raw))
+        elif isinstance(block, blocks.RichTextBlock):
+            self._collect_html(raw)
+
+    def load(self) -> None:
+        image_ids = self._want_images - set(self.images)
+        if image_ids:
+            specs = list(api_setting("RENDITIONS").values())
+            for image in get_image_model().objects.filter(pk__in=image_ids).prefetch_renditions(*specs):
+                self.images[image.pk] = image
+        document_ids = self._want_documents - set(self.documents)
+        if document_ids:
+            for document in get_document_model().objects.filter(pk__in=document_ids, audience__in=self.audiences):
+                self.documents[document.pk] = document
+        page_ids = self._want_pages - self._loaded_pages
+        if page_ids:
+            visible = self._visible_pages() if self._visible_pages is not None else visibility.pages_visible_to(self.user)
+            for page in visible.filter(pk__in=page_ids):
+                url = page.get_full_url(self.request)
+                if url:
+                    self.page_urls[page.pk] = url
+            self._loaded_pages |= page_ids
+        self._want_images, self._want_documents, self._want_pages = set(), set(), set()
+
+    # --- audiences of pages ----------------------------------------------------------------------
+    def audience_of(self, page) -> str:
+        """The effective audience of a page the caller can already see (public or members)."""
+        if visibility.Audience.MEMBERS.value not in self.audiences:
+            return visibility.Audience.PUBLIC.value
+        self.prefetch_audiences([page.pk])
+        return (
+            visibility.Audience.PUBLIC.value if page.pk in self._public_page_ids else visibility.Audience.MEMBERS.value
+        )
+
+    def prefetch_audiences(self, page_ids) -> None:
+        """Learn in one query which of these (visible) pages are public; the rest are members-only."""
+        if visibility.Audience.MEMBERS.value not in self.audiences:
+            return
+        todo = set(page_ids) - self._audience_known
+        if todo:
+            public = visibility.public_pages(Page.objects.filter(pk__in=todo)).values_list("pk", flat=True)
+            self._public_page_ids |= set(public)
+            self._audience_known |= todo
+
+    # --- representations -------------------------------------------------------------------------
+    def full_url(self, path: str) -> str:
+        return get_full_url(self.request, path)
+
+    def image(self, image_id) -> dict | None:
+        image = self.images.get(_int(image_id))
+        if image is None:
+            return None
+        return self.image_repr(image)
+
+    def image_repr(self, image) -> dict:
+        names = api_setting("RENDITIONS")
+        renditions = image.get_renditions(*names.values())
+        return {
+            "id": image.pk,
+            "meta": {
+                "type": f"{image._meta.app_label}.{type(image).__name__}",
+                "detail_url": self.full_url(reverse("wagtailapi:images:detail", args=(image.pk,))),
+            },
+            "title": image.title,
+            "alt": image.default_alt_text,
+            "width": image.width,
+            "height": image.height,
+            "source": getattr(image, "source", ""),
+            "credit": getattr(image, "credit", ""),
+            "renditions": {
+                name: {
+                    "url": self.full_url(renditions[spec].url),
+                    "width": renditions[spec].width,
+                    "height": renditions[spec].height,
+                }
+                for name, spec in names.items()
+            },
+        }
+
+    def document(self, document_id) -> dict | None:
+        document = self.documents.get(_int(document_id))
+        if document is None:
+            return None
+        return self.document_repr(document)
+
+    def document_repr(self, document, downloadable: bool = True) -> dict:
+        data = {
+            "id": document.pk,
+            "meta": {
+                "type": f"{document._meta.app_label}.{type(document).__name__}",
+                "detail_url": self.full_url(reverse("wagtailapi:documents:detail", args=(document.pk,))),
+            },
+            "title": document.title,
+            "file_extension": document.file_extension,
+            "file_size": document.file_size,
+            "audience": document.audience,
+        }
+        data["download_url"] = (
+            self.full_url(reverse("wagtailapi:documents:download", args=(document.pk,))) if downloadable else None
+        )
+        return data
+
+    def rich_text(self, html) -> str:
+        if not html:
+            return ""
+        html = html.source if isinstance(html, RichText) else str(html)
+
+        def link(match):
+            attrs = extract_attrs(match.group(1))
+            linktype, text = attrs.get("linktype"), match.group(2)
+            if linktype is None:
+                return match.group(0)
+            target = _int(attrs.get("id"))
+            if linktype == "page" and target in self.page_urls:
+                return f'<a href="{escape(self.page_urls[target])}" data-page-id="{target}">{text}</a>'
+            if linktype == "document" and target in self.documents:
+                url = self.document_repr(self.documents[target])["download_url"]
+                return f'<a href="{escape(url)}" data-document-id="{target}">{text}</a>'
+            return text  # a link the caller may not follow: keep the words, drop the target
+
+        def embed(match):
+            attrs = extract_attrs(match.group(1))
+            if attrs.get("embedtype") == "image":
+                image = self.image(attrs.get("id"))
+                if image is None:
+                    return ""
+                medium = image["renditions"]["medium"] if "medium" in image["renditions"] else None
+                if medium is None:
+                    return ""
+                alt = attrs.get("alt") or image["alt"]
+                return (
+                    f'<img src="{escape(medium["url"])}" width="{medium["width"]}" height="{medium["height"]}"'
+                    f' alt="{escape(alt)}" data-image-id="{image["id"]}">'
+                )
+            if attrs.get("embedtype") == "media" and attrs.get("url"):
+                url = escape(attrs["url"])
+                return f'<a href="{url}">{url}</a>'
+            return ""
+
+        return EMBED_RE.sub(embed, LINK_RE.sub(link, html))
+
+    def stream(self, block, raw):
+        """The structured JSON of a raw StreamField value, references resolved."""
+        if isinstance(block, blocks.StreamBlock):
+            out = []
+            for item in raw if isinstance(raw, list) else []:
+                if not isinstance(item, dict) or item.get("type") not in block.child_blocks:
+                    continue
+                out.append(
+                    {
+                        "type": item["type"],
+                        "id": item.get("id"),
+                        "value": self.stream(block.child_blocks[item["type"]], item.get("value")),
+                    }
+                )
+            return out
+        if isinstance(block, blocks.ListBlock):
+            items = raw if isinstance(raw, list) else []
+            return [self.stream(block.child_block, _list_item_value(item)) for item in items]
+        if isinstance(block, blocks.StructBlock):
+            raw = raw if isinstance(raw, dict) else {}
+            return {name: self.stream(child, raw.get(name)) for name, child in block.child_blocks.items()}
+        if isinstance(block, ImageChooserBlock):
+            return self.image(raw)
+        if isinstance(block, DocumentChooserBlock):
+            return self.document(raw)
+        if isinstance(block, blocks.PageChooserBlock):
+            target = _int(raw)
+            return {"id": target, "url": self.page_urls[target]} if target in self.page_urls else None
+        if isinstance(block, blocks.RichTextBlock):
+            return self.rich_text(raw)
+        if isinstance(block, TableBlock):
+            return raw if isinstance(raw, dict) else None
+        return raw
+
+
+def _list_item_value(item):
+    # ListBlock items are stored as {"type": "item", "value": ..., "id": ...} (or bare values in old data).
+    if isinstance(item, dict) and item.get("type") == "item" and "value" in item:
+        return item["value"]
+    return item
+
+
+IMAGE_IDS_TTL = 60
+
+
+def content_version() -> str:
+    from .models import ContentVersion
+
+    return ContentVersion.current()
+
+
+def bump_content_version(**kwargs) -> None:
+    """Called on every change that can alter what a caller may list (see ``apps``)."""
+    from .models import ContentVersion
+
+    ContentVersion.bump()
+
+
+def visible_image_id_list(user, audiences: frozenset[str] | None = None) -> list[int]:
+    """``visible_image_ids`` evaluated once per content change and audience, kept for a minute.
+
+    Computing it reads every visible page and the reference index (hundreds of milliseconds on a
+    10,000-page site); the result only changes when pages, restrictions or images change, which bump
+    the version in the key. The short lifetime bounds staleness from page expiry and from reference
+    index updates that run as background tasks.
+    """
+    audiences = audiences if audiences is not None else visibility.audiences_for(user)
+    if not api_setting("CACHE_LISTINGS"):
+        return list(get_image_model().objects.filter(visible_image_ids(user)).values_list("pk", flat=True))
+    key = f"shuyuan-api:image-ids:{content_version()}:{','.join(sorted(audiences))}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = sorted(get_image_model().objects.filter(visible_image_ids(user)).values_list("pk", flat=True))
+        cache.set(key, ids, IMAGE_IDS_TTL)
+    return ids
+
+
+def visible_image_ids(user) -> Q:
+    """A filter on images: those this caller may list, i.e. used by a page they can see.
+
+    "Used" means the page's cover image (or any other image foreign key, read directly) or any
+    reference Wagtail's reference index records from the page (StreamField and rich text). Images no
+    visible page uses stay inside the CMS.
+    """
+    visible_ids = visibility.pages_visible_to(user).values("pk")
+    q = Q(pk__in=[])
+    for model in apps.get_models():
+        if issubclass(model, Page) and model is not Page:
+            for name in image_fk_names(model):
+                q |= Q(pk__in=model.objects.filter(pk__in=visible_ids, **{f"{name}__isnull": False}).values(f"{name}_id"))
+    referenced = (
+        ReferenceIndex.objects.filter(
+            base_content_type=ContentType.objects.get_for_model(Page),
+            to_content_type=ContentType.objects.get_for_model(get_image_model()),
+            object_id__in=visibility.pages_visible_to(user).annotate(sid=Cast("pk", CharField())).values("sid"),
+        )
+        .annotate(image_id=Cast("to_object_id", BigIntegerField()))
+        .values("image_id")
+    )
+    return q | Q(pk__in=referenced)

@@ -1,0 +1,543 @@
+"""The OpenAPI 3.1 description of the API, built from the page models' ``api_fields``.
+
+``build_schema()`` is the source of truth; ``openapi.json`` next to this module is its committed
+output, served at ``/api/v2/schema/`` and compared with a fresh build by the tests, so a model change
+that alters the API shows up in review as a schema diff. Regenerate it with::
+
+    DJANGO_SETTINGS_MODULE=cms.settings.dev python -m cms.api.openapi
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import models
+from wagtail import fields as wagtail_fields
+from wagtail.images import get_image_model
+
+from cms.provinces import Province
+
+from .conf import api_setting
+
+JSON_PATH = "cms/api/openapi.json"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    if "$ref" in schema or "type" not in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    kind = schema["type"]
+    return {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
+
+
+def error_responses(*codes: int) -> dict:
+    text = {
+        400: "A parameter is wrong; the message says which and why.",
+        401: "The bearer token is invalid, expired or revoked.",
+        404: "No such item, or not one the caller may read.",
+        429: "Too many requests from this client; see Retry-After.",
+    }
+    return {
+        str(code): {"description": text[code], "content": {"application/json": {"schema": ref("Error")}}}
+        for code in codes
+    }
+
+
+def ok(schema: dict, description: str = "OK") -> dict:
+    return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def field_schema(model, name: str) -> dict:
+    from cms.models.snippets import _Term
+
+    if name == "audience":
+        return {"type": "string", "enum": ["public", "members"]}
+    if name == "tags":
+        return {"type": "array", "items": {"type": "string"}}
+    if name == "attachments":
+        return {"type": "array", "items": ref("Attachment")}
+    try:
+        field = model._meta.get_field(name)
+    except Exception:  # noqa: BLE001 - a property: any JSON
+        return {}
+    related = getattr(field, "related_model", None)
+    if isinstance(field, wagtail_fields.StreamField):
+        schema = {"type": "array", "items": ref("Block")}
+    elif isinstance(field, wagtail_fields.RichTextField):
+        schema = {"type": "string", "description": "HTML"}
+    elif field.many_to_one and related is get_image_model():
+        return nullable(ref("Image"))
+    elif field.many_to_one and related is not None and issubclass(related, _Term):
+        return nullable(ref("Term"))
+    elif field.many_to_many and related is not None and issubclass(related, _Term):
+        return {"type": "array", "items": ref("Term")}
+    elif isinstance(field, models.BooleanField):
+        schema = {"type": "boolean"}
+    elif isinstance(field, models.DateTimeField):
+        schema = {"type": "string", "format": "date-time"}
+    elif isinstance(field, models.DateField):
+        schema = {"type": "string", "format": "date"}
+    elif isinstance(field, models.DecimalField):
+        schema = {"type": "string", "description": "decimal number"}
+    elif isinstance(field, models.IntegerField | models.AutoField):
+        schema = {"type": "integer"}
+    else:
+        schema = {"type": "string"}
+        if field.choices:
+            schema["enum"] = [value for value, _label in field.flatchoices]
+    if field.verbose_name:
+        schema["title"] = str(field.verbose_name)
+    return nullable(schema) if field.null else schema
+
+
+def page_models():
+    from django.apps import apps
+    from wagtail.models import Page
+
+    return sorted(
+        (m for m in apps.get_models() if issubclass(m, Page) and m is not Page and m._meta.app_label == "cms"),
+        key=lambda m: m.__name__,
+    )
+
+
+def page_schema(model) -> dict:
+    from .views import PagesViewSet
+
+    properties = {"id": {"type": "integer"}, "meta": ref("PageMeta"), "title": {"type": "string"}}
+    for name in PagesViewSet.get_body_fields_names(model):
+        if name not in properties:
+            properties[name] = field_schema(model, name)
+    return {
+        "type": "object",
+        "description": str(model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else model.__name__,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+def components() -> dict:
+    renditions = {
+        name: {
+            "type": "object",
+            "required": ["url", "width", "height"],
+            "properties": {"url": {"type": "string"}, "width": {"type": "integer"}, "height": {"type": "integer"}},
+        }
+        for name in api_setting("RENDITIONS")
+    }
+    item_meta = {
+        "type": "object",
+        "properties": {"type": {"type": "string"}, "detail_url": {"type": "string"}},
+    }
+    schemas = {
+        "Error": {
+            "type": "object",
+            "required": ["message"],
+            "properties": {"message": {"type": "string"}},
+        },
+        "ListingMeta": {
+            "type": "object",
+            "required": ["total_count"],
+            "properties": {"total_count": {"type": "integer", "minimum": 0}},
+        },
+        "PageRef": {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "meta": {"type": "object"}, "title": {"type": "string"}},
+        },
+        "PageMeta": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "detail_url": {"type": "string"},
+                "html_url": nullable({"type": "string"}),
+                "slug": {"type": "string"},
+                "show_in_menus": {"type": "boolean"},
+                "seo_title": {"type": "string"},
+                "search_description": {"type": "string"},
+                "first_published_at": nullable({"type": "string", "format": "date-time"}),
+                "alias_of": nullable(ref("PageRef")),
+                "parent": nullable(ref("PageRef")),
+                "locale": {"type": "string"},
+                "preview": {"type": "object"},
+            },
+            "additionalProperties": False,
+        },
+        "Block": {
+            "type": "object",
+            "description": "One StreamField block: images and documents are resolved objects (or null "
+            "when the caller may not read them), rich text is HTML.",
+            "required": ["type", "value"],
+            "properties": {"type": {"type": "string"}, "id": nullable({"type": "string"}), "value": {}},
+        },
+        "Term": {
+            "type": "object",
+            "required": ["id", "name", "slug"],
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "slug": {"type": "string"}},
+        },
+        "Renditions": {"type": "object", "properties": renditions},
+        "Image": {
+            "type": "object",
+            "required": ["id", "title", "renditions"],
+            "properties": {
+                "id": {"type": "integer"},
+                "meta": item_meta,
+                "title": {"type": "string"},
+                "alt": {"type": "string"},
+                "width": {"type": "integer"},
+                "height": {"type": "integer"},
+                "source": {"type": "string"},
+                "credit": {"type": "string"},
+                "renditions": ref("Renditions"),
+            },
+        },
+        "DocumentRef": {
+            "type": "object",
+            "required": ["id", "title"],
+            "properties": {
+                "id": {"type": "integer"},
+                "meta": item_meta,
+                "title": {"type": "string"},
+                "file_extension": {"type": "string"},
+                "file_size": nullable({"type": "integer"}),
+                "audience": {"type": "string", "enum": ["public", "members"]},
+                "download_url": nullable({"type": "string"}),
+            },
+        },
+        "Attachment": {
+            "type": "object",
+            "required": ["id", "title", "document"],
+            "properties": {"id": {"type": "integer"}, "title": {"type": "string"}, "document": ref("DocumentRef")},
+        },
+        "ImageItem": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "meta": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "detail_url": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "download_url": {"type": "string"},
+                    },
+                },
+                "title": {"type": "string"},
+                "width": {"type": "integer"},
+                "height": {"type": "integer"},
+                "alt": {"type": "string"},
+                "source": {"type": "string"},
+                "credit": {"type": "string"},
+                "renditions": ref("Renditions"),
+            },
+            "additionalProperties": False,
+        },
+        "DocumentItem": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "meta": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string"},
+                        "detail_url": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                        "download_url": {"type": "string"},
+                    },
+                },
+                "title": {"type": "string"},
+                "audience": {"type": "string", "enum": ["public", "members"]},
+                "file_extension": {"type": "string"},
+                "file_size": nullable({"type": "integer"}),
+            },
+            "additionalProperties": False,
+        },
+        "TokenRequest": {
+            "type": "object",
+            "required": ["username", "password"],
+            "properties": {
+                "username": {"type": "string", "maxLength": 150},
+                "password": {"type": "string", "maxLength": 256},
+                "client": {"type": "string", "maxLength": 120, "description": "a name for this device"},
+            },
+        },
+        "TokenPair": {
+            "type": "object",
+            "required": ["token_type", "access_token", "expires_in", "refresh_token", "refresh_expires_in"],
+            "properties": {
+                "token_type": {"type": "string", "enum": ["Bearer"]},
+                "access_token": {"type": "string"},
+                "expires_in": {"type": "integer"},
+                "refresh_token": {"type": "string"},
+                "refresh_expires_in": {"type": "integer"},
+            },
+        },
+        "Me": {
+            "type": "object",
+            "required": ["username", "is_member", "audiences"],
+            "properties": {
+                "username": {"type": "string"},
+                "is_member": {"type": "boolean"},
+                "audiences": {"type": "array", "items": {"type": "string", "enum": ["public", "members"]}},
+            },
+        },
+    }
+    page_refs = []
+    for model in page_models():
+        name = f"{model.__name__}"
+        schemas[name] = page_schema(model)
+        page_refs.append(ref(name))
+    schemas["BasePage"] = {
+        "type": "object",
+        "properties": {"id": {"type": "integer"}, "meta": ref("PageMeta"), "title": {"type": "string"}},
+        "additionalProperties": False,
+    }
+    schemas["Page"] = {"anyOf": [ref("BasePage"), *page_refs], "description": "A page of any type."}
+    return schemas
+
+
+def query(name, schema, description="", **extra) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description, **extra}
+
+
+def listing_parameters(limit_max: int) -> list[dict]:
+    text = {"type": "string", "maxLength": api_setting("MAX_PARAM_LENGTH")}
+    return [
+        query("limit", {"type": "integer", "minimum": 0, "maximum": limit_max}, "items per page (default 20)"),
+        query("offset", {"type": "integer", "minimum": 0, "maximum": 100_000}, "items to skip"),
+        query("fields", text, "fields to add (`title,body`), remove (`-title`), all (`*`) or start empty (`_`)"),
+        query("order", text, "field to order by, `-` for descending, or `random`"),
+        query("search", {**text, "minLength": 1}, "full-text search"),
+        query("search_operator", {"type": "string", "enum": ["and", "or"]}),
+    ]
+
+
+def build_schema() -> dict:
+    from django.conf import settings
+
+    limit_max = getattr(settings, "WAGTAILAPI_LIMIT_MAX", 20)
+    text = {"type": "string", "maxLength": api_setting("MAX_PARAM_LENGTH")}
+    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    page_filters = [
+        query("type", text, "page type(s), e.g. `cms.ArticlePage`; enables that type's fields and filters"),
+        query("child_of", {"type": "integer", "minimum": 1}, "pages whose parent is this page"),
+        query("descendant_of", {"type": "integer", "minimum": 1}, "pages below this page"),
+        query("ancestor_of", {"type": "integer", "minimum": 1}, "pages above this page"),
+        query("translation_of", {"type": "integer", "minimum": 1}, "translations of this page"),
+        query("locale", text, "language code: zh-hans, zh-hant or en"),
+        query("column", text, "articles of a column (id or slug)"),
+        query("topic", text, "study materials of a topic (id or slug)"),
+        query("material_type", text, "study materials of a type (id or slug)"),
+        query("province", {"type": "string", "enum": list(Province.values)}, "red exhibitions of a province"),
+        query("category", text, "red exhibitions of a category (id or slug)"),
+        query("tag", text, "articles with this tag"),
+        query("date_from", {"type": "string", "format": "date"}, "content date on or after (YYYY-MM-DD)"),
+        query("date_to", {"type": "string", "format": "date"}, "content date on or before (YYYY-MM-DD)"),
+        query("rich_text_format", {"type": "string", "enum": ["html"]}),
+    ]
+    listing = {
+        "type": "object",
+        "required": ["meta", "items"],
+        "properties": {"meta": ref("ListingMeta")},
+    }
+    json_body = {"required": True, "content": {"application/json": {"schema": None}}}
+
+    def body(name):
+        return {**json_body, "content": {"application/json": {"schema": ref(name)}}}
+
+    paths = {
+        "/api/v2/pages/": {
+            "get": {
+                "operationId": "listPages",
+                "tags": ["pages"],
+                "summary": "Pages the caller may read",
+                "parameters": listing_parameters(limit_max) + page_filters,
+                "responses": {
+                    **ok({**listing, "properties": {**listing["properties"], "items": {"type": "array", "items": ref("Page")}}}),
+                    **error_responses(400, 401, 429),
+                },
+            }
+        },
+        "/api/v2/pages/{id}/": {
+            "get": {
+                "operationId": "getPage",
+                "tags": ["pages"],
+                "summary": "One page with every field of its type",
+                "parameters": [id_param, query("fields", text), query("rich_text_format", {"type": "string", "enum": ["html"]})],
+                "responses": {**ok(ref("Page")), **error_responses(400, 401, 404, 429)},
+            }
+        },
+        "/api/v2/images/": {
+            "get": {
+                "operationId": "listImages",
+                "tags": ["images"],
+                "summary": "Images used by pages the caller may read",
+                "parameters": listing_parameters(limit_max),
+                "responses": {
+                    **ok({**listing, "properties": {**listing["properties"], "items": {"type": "array", "items": ref("ImageItem")}}}),
+                    **error_responses(400, 401, 429),
+                },
+            }
+        },
+        "/api/v2/images/{id}/": {
+            "get": {
+                "operationId": "getImage",
+                "tags": ["images"],
+                "parameters": [id_param, query("fields", text)],
+                "responses": {**ok(ref("ImageItem")), **error_responses(400, 401, 404, 429)},
+            }
+        },
+        "/api/v2/documents/": {
+            "get": {
+                "operationId": "listDocuments",
+                "tags": ["documents"],
+                "summary": "Documents whose audience the caller may read",
+                "parameters": listing_parameters(limit_max),
+                "responses": {
+                    **ok({**listing, "properties": {**listing["properties"], "items": {"type": "array", "items": ref("DocumentItem")}}}),
+                    **error_responses(400, 401, 429),
+                },
+            }
+        },
+        "/api/v2/documents/{id}/": {
+            "get": {
+                "operationId": "getDocument",
+                "tags": ["documents"],
+                "parameters": [id_param, query("fields", text)],
+                "responses": {**ok(ref("DocumentItem")), **error_responses(400, 401, 404, 429)},
+            }
+        },
+        "/api/v2/documents/{id}/download/": {
+            "get": {
+                "operationId": "downloadDocument",
+                "tags": ["documents"],
+                "summary": "The file, for callers who may read it",
+                "parameters": [id_param],
+                "responses": {
+                    "200": {"description": "The file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "302": {"description": "Redirect to the file in remote storage"},
+                    **error_responses(400, 401, 404, 429),
+                },
+            }
+        },
+        "/api/v2/auth/token/": {
+            "post": {
+                "operationId": "obtainToken",
+                "tags": ["auth"],
+                "security": [],
+                "requestBody": body("TokenRequest"),
+                "responses": {**ok(ref("TokenPair")), **error_responses(400, 401, 429)},
+            }
+        },
+        "/api/v2/auth/token/refresh/": {
+            "post": {
+                "operationId": "refreshToken",
+                "tags": ["auth"],
+                "security": [],
+                "description": "Rotates the refresh token; replaying an old one signs the session out.",
+                "requestBody": {**json_body, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["refresh_token"],
+                    "properties": {"refresh_token": {"type": "string", "maxLength": 128}},
+                }}}},
+                "responses": {**ok(ref("TokenPair")), **error_responses(400, 401, 429)},
+            }
+        },
+        "/api/v2/auth/token/revoke/": {
+            "post": {
+                "operationId": "revokeToken",
+                "tags": ["auth"],
+                "security": [],
+                "description": "Signs out the session of an access or refresh token.",
+                "requestBody": {**json_body, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["token"],
+                    "properties": {"token": {"type": "string", "maxLength": 128}},
+                }}}},
+                "responses": {
+                    **ok({"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "boolean"}}}),
+                    **error_responses(400, 429),
+                },
+            }
+        },
+        "/api/v2/auth/me/": {
+            "get": {
+                "operationId": "me",
+                "tags": ["auth"],
+                "responses": {**ok(ref("Me")), **error_responses(401, 429)},
+            }
+        },
+        "/api/v2/preview/": {
+            "get": {
+                "operationId": "previewPage",
+                "tags": ["preview"],
+                "summary": "A draft, given the short-lived token an editor's preview link carries",
+                "security": [],
+                "parameters": [{**query("token", {"type": "string", "maxLength": 1000}), "required": True}],
+                "responses": {**ok(ref("Page")), **error_responses(400, 404, 429)},
+            }
+        },
+        "/api/v2/schema/": {
+            "get": {
+                "operationId": "schema",
+                "tags": ["schema"],
+                "security": [],
+                "responses": {**ok({"type": "object"}), **error_responses(429)},
+            }
+        },
+        "/api/v2/search/": {
+            "get": {
+                "operationId": "search",
+                "tags": ["search"],
+                "summary": "Full-text search with highlights and facets (served by the search app)",
+                "parameters": [query("q", {"type": "string", "maxLength": 200}, "the query"),
+                               query("page", {"type": "integer", "minimum": 1, "maximum": 100})],
+                "responses": {
+                    **ok({"type": "object", "properties": {
+                        "total": {"type": "integer"}, "page": {"type": "integer"},
+                        "page_size": {"type": "integer"}, "num_pages": {"type": "integer"},
+                        "results": {"type": "array", "items": {"type": "object"}},
+                        "facets": {"type": "object"}, "query": {"type": "string"},
+                    }}),
+                    "400": {"description": "Bad parameters", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "401": error_responses(401)["401"],
+                    "429": {"description": "Too many requests", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    "503": {"description": "Search engine unavailable", "content": {"application/json": {"schema": {"type": "object"}}}},
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "书苑 Shuyuan headless API",
+            "version": "2.0.0",
+            "description": "Pages, images, documents, search and draft previews for apps, mini programs and "
+            "displays. Anonymous callers read public content; send `Authorization: Bearer <access token>` "
+            "(from /api/v2/auth/token/) to read members-only content as a member. Internal content is "
+            "never served. Errors are `{\"message\": ...}` with a 4xx status.",
+        },
+        "security": [{}, {"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components(),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def render(schema: dict) -> str:
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.dev")
+    django.setup()
+    from django.conf import settings
+
+    path = settings.BASE_DIR / JSON_PATH
+    path.write_text(render(build_schema()), encoding="utf-8")
+    print(f"wrote {path}")

@@ -1,0 +1,21 @@
+"""URLs of the headless API, all under ``/api/v2/`` (the search endpoint comes from ``search.urls``)."""
+
+from django.urls import path
+from wagtail.api.v2.router import WagtailAPIRouter
+
+from . import auth, preview, views
+
+api_router = WagtailAPIRouter("wagtailapi")
+api_router.register_endpoint("pages", views.PagesViewSet)
+api_router.register_endpoint("images", views.ImagesViewSet)
+api_router.register_endpoint("documents", views.DocumentsViewSet)
+
+api_urlpatterns = [
+    path("api/v2/auth/token/", auth.ObtainTokenView.as_view(), name="api_token_obtain"),
+    path("api/v2/auth/token/refresh/", auth.RefreshTokenView.as_view(), name="api_token_refresh"),
+    path("api/v2/auth/token/revoke/", auth.RevokeTokenView.as_view(), name="api_token_revoke"),
+    path("api/v2/auth/me/", auth.MeView.as_view(), name="api_me"),
+    path("api/v2/preview/", preview.PreviewView.as_view(), name="api_preview"),
+    path("api/v2/schema/", views.SchemaView.as_view(), name="api_schema"),
+    path("api/v2/", api_router.urls),
+]

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DeployConfig(AppConfig):
+    name = "deploy"
+    label = "deploy"
+    verbose_name = _("静态发布")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals, system_checks  # noqa: F401 - registers the checks
+
+        signals.connect()

@@ -1,0 +1,133 @@
+"""Independent checks on a build before anything is uploaded, and a link checker.
+
+The secrecy check does not trust the code that chose what to render (``cms.visibility.public_pages``):
+it recomputes which pages are public straight from the page table and the view restrictions, and
+refuses a manifest that holds any object of a page that is not public or that sits under a
+non-public page's URL, or a document that is not public.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit
+
+from django.utils import timezone
+from wagtail.models import Locale, Page, PageViewRestriction, Site
+
+from .manifest import Manifest
+from .render import output_path
+
+DEFAULT_DYNAMIC_PREFIXES = ("/admin/", "/accounts/", "/api/", "/search/")
+
+
+class SecrecyError(Exception):
+    """The build contains something that must never be public. Nothing was uploaded."""
+
+
+def independently_public_ids() -> set[int]:
+    restricted = [p for p in PageViewRestriction.objects.values_list("page__path", flat=True)]
+    now = timezone.now()
+    public = set()
+    for pk, path, live, expire_at in Page.objects.values_list("pk", "path", "live", "expire_at"):
+        if not live or (expire_at is not None and expire_at <= now):
+            continue
+        if any(path.startswith(r) for r in restricted):
+            continue
+        public.add(pk)
+    return public
+
+
+def check_secrecy(manifest: Manifest) -> None:
+    public = independently_public_ids()
+    problems = []
+    for entry in manifest.entries.values():
+        kind, _sep, ident = entry.group.partition(":")
+        if kind in ("page", "feed") and ident.isdigit() and int(ident) not in public:
+            problems.append(f"{entry.path} belongs to non-public page {ident}")
+    # objects under the URL of a non-public page
+    root_paths = Site.get_site_root_paths()
+    locales = {loc.pk: loc for loc in Locale.objects.all()}
+
+    request = _FakeRequest(root_paths)
+    hidden_dirs = set()
+    for page in Page.objects.exclude(pk__in=public).filter(depth__gt=1).only(
+        "pk", "path", "url_path", "depth", "locale_id", "live"
+    ):
+        page.locale = locales.get(page.locale_id)
+        parts = page.get_url_parts(request=request)
+        if parts is not None:
+            hidden_dirs.add(output_path(parts[2])[: -len("index.html")])
+    for path in manifest.entries:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) + "/" in hidden_dirs:
+                problems.append(f"{path} is under the URL of a non-public page")
+                break
+    # documents
+    doc_ids = {int(p.split("/")[1]) for p in manifest.entries if re.match(r"documents/\d+/", p)}
+    if doc_ids:
+        from wagtail.documents import get_document_model
+
+        model = get_document_model()
+        if hasattr(model, "audience"):
+            ok = set(model.objects.filter(pk__in=doc_ids, audience="public").values_list("pk", flat=True))
+        else:
+            ok = set(model.objects.filter(pk__in=doc_ids).values_list("pk", flat=True))
+        problems += [f"document {d} is not public" for d in sorted(doc_ids - ok)]
+    if problems:
+        raise SecrecyError("; ".join(problems[:20]) + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))
+
+
+class _FakeRequest:
+    """Carries cached site root paths so URL lookups cost no query (Wagtail reads this attribute)."""
+
+    def __init__(self, root_paths) -> None:
+        self._wagtail_cached_site_root_paths = root_paths
+        self._wagtail_site = None
+
+    def get_host(self) -> str:
+        return "localhost"
+
+
+def _is_dynamic(target: str, dynamic: tuple[str, ...]) -> bool:
+    """Served by the CMS behind the same CDN, with or without a language prefix."""
+    without_language = "/" + target.lstrip("/").partition("/")[2]
+    return target.startswith(dynamic) or without_language.startswith(dynamic)
+
+
+_LINK_RE = re.compile(rb"""\b(?:href|src)=["']([^"'<>]+)["']""")
+
+
+def broken_links(
+    objects: Iterable[tuple[str, bytes]],
+    existing: set[str],
+    *,
+    base_url: str = "",
+    dynamic_prefixes: Iterable[str] = DEFAULT_DYNAMIC_PREFIXES,
+) -> list[tuple[str, str]]:
+    """Internal links in HTML objects that point at no published object: ``[(page path, link)]``."""
+    base_host = urlsplit(base_url).netloc
+    dynamic = tuple(dynamic_prefixes)
+    broken = []
+    for path, body in objects:
+        if not path.endswith(".html"):
+            continue
+        for raw in _LINK_RE.findall(body):
+            link = raw.decode("utf-8", "replace")
+            split = urlsplit(link)
+            if split.scheme and split.scheme not in ("http", "https"):
+                continue
+            if split.netloc and split.netloc != base_host:
+                continue
+            target = unquote(split.path)
+            if not target:
+                continue
+            if not target.startswith("/"):
+                target = "/" + "/".join(path.split("/")[:-1] + [target])
+            if _is_dynamic(target, dynamic):
+                continue
+            key = output_path(target)
+            if key not in existing:
+                broken.append((path, link))
+    return broken

@@ -1,0 +1,175 @@
+"""Feeds (RSS 2.0 and Atom per column), per-language sitemaps, the sitemap index and robots.txt.
+
+These are ordinary Django views so that the CMS serves them too; the static publisher renders them
+through the same URLs. They list public pages only (``cms.visibility.public_pages``), use absolute URLs
+on the public site (``SHUYUAN_PUBLISH["BASE_URL"]``), and are deterministic: the same content gives the
+same bytes, so re-publishing an unchanged site uploads nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import Http404, HttpResponse
+from django.utils import feedgenerator, translation
+from wagtail.models import Page, Site
+
+from cms.visibility import public_pages
+
+from .conf import publish_setting
+
+FEED_LIMIT = 30
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def base_url() -> str:
+    return publish_setting("BASE_URL").rstrip("/")
+
+
+def absolute(url: str) -> str:
+    return url if url.startswith(("http://", "https://")) else base_url() + url
+
+
+def site_languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def _check_language(language: str) -> None:
+    if language not in site_languages():
+        raise Http404
+
+
+def _cached_request(request):
+    """Page URLs for many pages: look the site root paths up once."""
+    if not hasattr(request, "_wagtail_cached_site_root_paths"):
+        request._wagtail_cached_site_root_paths = Site.get_site_root_paths()
+    return request
+
+
+class _StableDates:
+    def latest_post_date(self):
+        dates = [i[k] for i in self.items for k in ("updateddate", "pubdate") if i.get(k) is not None]
+        return max(dates) if dates else _EPOCH
+
+
+class StableRss(_StableDates, feedgenerator.Rss201rev2Feed):
+    pass
+
+
+class StableAtom(_StableDates, feedgenerator.Atom1Feed):
+    pass
+
+
+def feed_columns(language: str | None = None):
+    """Public pages that have a feed: those that list articles (columns)."""
+    qs = public_pages()
+    if language:
+        qs = qs.filter(locale__language_code=language)
+    return [p for p in qs.specific() if callable(getattr(p, "articles", None))]
+
+
+class ColumnFeed(Feed):
+    """One instance serves every request (it is in the URLconf): keep no per-request state on it."""
+
+    feed_type = StableRss
+    filename = "rss.xml"
+
+    def __call__(self, request, *args, **kwargs):
+        with translation.override(kwargs.get("language")):
+            return super().__call__(request, *args, **kwargs)
+
+    def get_object(self, request, language, column_id):
+        _check_language(language)
+        page = public_pages().filter(pk=column_id, locale__language_code=language).first()
+        page = page.specific if page else None
+        if page is None or not callable(getattr(page, "articles", None)):
+            raise Http404
+        return page
+
+    def title(self, obj):
+        return obj.title
+
+    def link(self, obj):
+        return absolute(obj.get_url())
+
+    def feed_url(self, obj):
+        return absolute(f"/{obj.locale.language_code}/feeds/{obj.pk}/{self.filename}")
+
+    def description(self, obj):
+        return getattr(obj, "intro", "") or getattr(obj, "summary", "") or obj.title
+
+    def items(self, obj):
+        return list(obj.articles(None)[:FEED_LIMIT])
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return getattr(item, "summary", "") or ""
+
+    def item_link(self, item):
+        return absolute(item.get_url())
+
+    def item_guid(self, item):
+        return absolute(item.get_url())
+
+    def item_pubdate(self, item):
+        date = getattr(item, "date", None)
+        if date is not None:
+            return datetime.combine(date, time(0, 0), tzinfo=UTC)
+        return item.first_published_at
+
+    def item_updateddate(self, item):
+        return item.last_published_at
+
+
+class ColumnAtomFeed(ColumnFeed):
+    feed_type = StableAtom
+    filename = "atom.xml"
+    subtitle = ColumnFeed.description
+
+
+def feed_urls(page: Page) -> list[str]:
+    language = page.locale.language_code
+    return [f"/{language}/feeds/{page.pk}/rss.xml", f"/{language}/feeds/{page.pk}/atom.xml"]
+
+
+def sitemap(request, language: str) -> HttpResponse:
+    """One sitemap per language: every public page of that language, with its last publish date."""
+    _check_language(language)
+    request = _cached_request(request)
+    pages = public_pages().filter(locale__language_code=language).order_by("path")
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for page in pages.only("id", "path", "url_path", "locale", "last_published_at", "depth"):
+        url = page.get_url(request=request)
+        if url is None:
+            continue
+        lines.append(f"<url><loc>{escape(absolute(url))}</loc>")
+        if page.last_published_at:
+            lines.append(f"<lastmod>{page.last_published_at.date().isoformat()}</lastmod>")
+        lines.append("</url>")
+    lines.append("</urlset>\n")
+    return HttpResponse("\n".join(lines), content_type="application/xml; charset=utf-8")
+
+
+def sitemap_languages() -> list[str]:
+    present = set(public_pages().filter(depth=2).values_list("locale__language_code", flat=True))
+    return [code for code in site_languages() if code in present]
+
+
+def sitemap_index(request) -> HttpResponse:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for code in sitemap_languages():
+        lines.append(f"<sitemap><loc>{escape(absolute(f'/{code}/sitemap.xml'))}</loc></sitemap>")
+    lines.append("</sitemapindex>\n")
+    return HttpResponse("\n".join(lines), content_type="application/xml; charset=utf-8")
+
+
+def robots_txt(request) -> HttpResponse:
+    lines = ["User-agent: *", "Allow: /", f"Sitemap: {absolute('/sitemap.xml')}"]
+    lines += [f"Sitemap: {absolute(f'/{code}/sitemap.xml')}" for code in sitemap_languages()]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -1,0 +1,96 @@
+"""``manage.py publish_site``: publish the static site (a thin wrapper over ``deploy.service.publish``)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from deploy.service import PublishBusy, TooManyDeletions, publish
+from deploy.service import verify as verify_target
+from deploy.tasks import ensure_schedule
+
+
+class Command(BaseCommand):
+    help = "Publish the public site to the configured target (incremental unless --full)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--full", action="store_true", help="rebuild every page, not only what changed")
+        parser.add_argument("--dry-run", action="store_true", help="build and compare, upload nothing")
+        parser.add_argument("--to", metavar="DIR", help="publish into this local folder instead of the target")
+        parser.add_argument("--allow-mass-delete", action="store_true", help="lift the deletion cap")
+        parser.add_argument("--no-progress", action="store_true")
+        parser.add_argument(
+            "--verify", action="store_true", help="compare the target with its manifest (no publish)"
+        )
+
+    def handle(self, *args, full=False, dry_run=False, to=None, allow_mass_delete=False, no_progress=False,
+               verify=False, **kw):
+        if verify:
+            report = verify_target(folder=to, check_hashes=True)
+            for label, paths in (("missing", report.missing), ("extra", report.extra),
+                                 ("different", report.mismatched)):
+                for p in paths[:100]:
+                    self.stdout.write(f"{label}: {p}")
+            if not report.ok:
+                raise CommandError("the target does not match its manifest; run publish_site --full")
+            self.stdout.write("the target matches its manifest")
+            return
+        bar = None if no_progress or kw.get("verbosity", 1) < 1 else ProgressBar(self.stderr)
+        try:
+            result = publish(
+                full=full, dry_run=dry_run, folder=to, progress=bar, trigger="command",
+                allow_mass_delete=allow_mass_delete,
+            )
+        except (PublishBusy, TooManyDeletions) as e:
+            raise CommandError(str(e)) from e
+        finally:
+            if bar:
+                bar.close()
+        run = result.run
+        ensure_schedule()
+        self.stdout.write(
+            f"{run.get_status_display()} [{run.mode}] → {run.target}: rendered {run.rendered} pages, "
+            f"uploaded {run.uploaded}, deleted {run.deleted}, unchanged {run.unchanged}, "
+            f"purged {run.purged} URLs in {run.duration_ms / 1000:.2f}s"
+        )
+        if dry_run and result.diff is not None:
+            d = result.diff
+            for label, items in (("add", d.added), ("change", d.changed)):
+                for e in items[:50]:
+                    self.stdout.write(f"  {label} {e.path}")
+            for p in result.deletions[:50]:
+                self.stdout.write(f"  delete {p}")
+        for w in run.warnings[:20]:
+            self.stderr.write(f"warning: {w}")
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr (no dependency)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.tty = getattr(getattr(stream, "_out", stream), "isatty", lambda: False)()
+        self.last = 0.0
+        self.phase = ""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if phase == self.phase and done < total and now - self.last < 0.2:
+            return
+        self.last = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        line = f"{phase:>8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if self.tty:
+            self.stream.write("\r" + line, ending="")
+            if done >= total:
+                self.stream.write("")
+        elif phase != self.phase or done >= total:
+            self.stream.write(line)
+        self.phase = phase
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        pass

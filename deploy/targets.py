@@ -1,0 +1,331 @@
+"""Publish targets: where the static site goes.
+
+A target wraps a Django storage named in ``STORAGES`` (``"publish"`` by default), so the site can go
+wherever Django can store files. Django's Storage API can't set per-object metadata or headers, so each
+kind of storage gets a small adapter that can:
+
+* ``LocalFolderTarget``: a folder (``FileSystemStorage``); files are replaced atomically (write to a
+  temporary name, then rename) so a reader never sees half a file.
+* ``S3Target``: an S3-compatible bucket (``storages.backends.s3.S3Storage``): AWS, MinIO, Aliyun OSS,
+  Tencent COS... It uses the storage's own boto3 session, bucket, prefix (``location``), endpoint,
+  region and addressing style; it sets ``Content-Type`` and ``Cache-Control`` and stores our SHA-256 in
+  the object's metadata. It never sends an ACL: public reads are granted by the bucket policy / CDN
+  origin access, and modern buckets refuse ``public-read`` anyway.
+* ``StorageTarget``: any other Django storage, through the plain Storage API (hashes in the manifest only).
+
+The adapter is chosen by what the storage can do (a local path, an S3 bucket), not by its class path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, InvalidStorageError, Storage, storages
+
+from .manifest import Entry
+
+META_SHA256 = "shuyuan-sha256"
+
+
+class TargetError(Exception):
+    """The target could not be read or written (unreachable, refused, misconfigured)."""
+
+
+class PublishTarget(Protocol):
+    #: a stable identifier of where objects go (used for the publish lease and history)
+    key: str
+    #: how many uploads are worth running at once
+    parallelism: int
+
+    def describe(self) -> str: ...
+
+    def read(self, path: str) -> bytes | None: ...
+
+    def write(self, entry: Entry, body: bytes) -> None: ...
+
+    def delete_many(self, paths: Iterable[str]) -> None: ...
+
+    def list_paths(self) -> Iterator[str]: ...
+
+    def stored_sha256(self, path: str) -> str | None: ...
+
+
+def write_many(target: PublishTarget, items: Iterable[tuple[Entry, bytes]], on_done=None) -> int:
+    """Upload objects in parallel, in the given order per batch.
+
+    Order matters across phases (assets, then pages), so callers run one call per phase.
+    """
+    items = list(items)
+    if not items:
+        return 0
+    if target.parallelism <= 1 or len(items) < 16:
+        for entry, body in items:
+            target.write(entry, body)
+            if on_done:
+                on_done(entry)
+        return len(items)
+    with ThreadPoolExecutor(max_workers=target.parallelism, thread_name_prefix="publish") as pool:
+        futures = [pool.submit(target.write, entry, body) for entry, body in items]
+        for (entry, _body), fut in zip(items, futures, strict=True):
+            fut.result()  # re-raises the first failure; the manifest is then not written
+            if on_done:
+                on_done(entry)
+    return len(items)
+
+
+class LocalFolderTarget:
+    parallelism = 1
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.root = Path(storage.path("")).resolve()
+        self.key = f"file:{self.root}"
+
+    def describe(self) -> str:
+        return str(self.root)
+
+    def _abs(self, path: str) -> Path:
+        full = (self.root / path).resolve()
+        if self.root not in full.parents:
+            raise TargetError(f"path escapes the target folder: {path!r}")
+        return full
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self._abs(path).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise TargetError(str(e)) from e
+
+    def write(self, entry: Entry, body: bytes) -> None:
+        full = self._abs(entry.path)
+        try:
+            full.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=full.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(body)
+                os.chmod(tmp, 0o644)
+                os.replace(tmp, full)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+        except OSError as e:
+            raise TargetError(str(e)) from e
+
+    def delete_many(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            full = self._abs(path)
+            with contextlib.suppress(FileNotFoundError):
+                full.unlink()
+            # remove folders left empty, up to the root
+            parent = full.parent
+            while parent != self.root:
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+                parent = parent.parent
+
+    def list_paths(self) -> Iterator[str]:
+        if not self.root.exists():
+            return
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                if name.startswith(".tmp-"):
+                    continue
+                yield os.path.relpath(os.path.join(dirpath, name), self.root).replace(os.sep, "/")
+
+    def stored_sha256(self, path: str) -> str | None:
+        from .manifest import sha256_hex
+
+        body = self.read(path)
+        return None if body is None else sha256_hex(body)
+
+
+class S3Target:
+    parallelism = 8
+
+    def __init__(self, storage) -> None:
+        if getattr(storage, "default_acl", None):
+            raise ImproperlyConfigured(
+                "The publish storage must not set default_acl: objects are made readable by the bucket "
+                "policy or the CDN's origin access, never by per-object ACLs."
+            )
+        if not storage.bucket_name:
+            raise ImproperlyConfigured("The publish storage needs a bucket_name.")
+        self.storage = storage
+        self.bucket = storage.bucket_name
+        self.prefix = (storage.location or "").strip("/")
+        endpoint = storage.endpoint_url or "aws"
+        self.key = f"s3:{endpoint}/{self.bucket}/{self.prefix}"
+
+    def describe(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}" + (
+            f" at {self.storage.endpoint_url}" if self.storage.endpoint_url else ""
+        )
+
+    @cached_property
+    def client(self):
+        # storage.connection is a per-thread boto3 resource (a new session per thread is slow to make);
+        # its low-level client is thread-safe, so one serves every upload thread.
+        return self.storage.connection.meta.client
+
+    def _key(self, path: str) -> str:
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def _errors(self):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        return (BotoCoreError, ClientError)
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(path))["Body"].read()
+        except self._errors() as e:
+            if _is_not_found(e):
+                return None
+            raise TargetError(f"reading {path}: {e}") from e
+
+    def write(self, entry: Entry, body: bytes) -> None:
+        params = {
+            k: v
+            for k, v in (self.storage.object_parameters or {}).items()
+            if k not in ("ACL", "CacheControl", "ContentType", "Metadata")
+        }
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(entry.path),
+                Body=body,
+                ContentType=entry.content_type,
+                CacheControl=entry.cache_control,
+                Metadata={META_SHA256: entry.sha256},
+                **params,
+            )
+        except self._errors() as e:
+            raise TargetError(f"uploading {entry.path}: {e}") from e
+
+    def delete_many(self, paths: Iterable[str]) -> None:
+        keys = [self._key(p) for p in paths]
+        for i in range(0, len(keys), 1000):  # DeleteObjects takes at most 1000 keys
+            chunk = keys[i : i + 1000]
+            try:
+                resp = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
+                )
+            except self._errors() as e:
+                raise TargetError(f"deleting {len(chunk)} objects: {e}") from e
+            errors = [err for err in resp.get("Errors", []) if err.get("Code") != "NoSuchKey"]
+            if errors:
+                raise TargetError(f"deleting objects: {errors[:5]}")
+
+    def list_paths(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        prefix = f"{self.prefix}/" if self.prefix else ""
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"][len(prefix) :]
+        except self._errors() as e:
+            raise TargetError(f"listing: {e}") from e
+
+    def stored_sha256(self, path: str) -> str | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(path))
+        except self._errors() as e:
+            if _is_not_found(e):
+                return None
+            raise TargetError(f"reading metadata of {path}: {e}") from e
+        meta = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
+        return meta.get(META_SHA256)
+
+
+class StorageTarget:
+    """Any Django storage through its plain API: no headers, hashes kept in the manifest only."""
+
+    parallelism = 1
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+        self.key = f"storage:{storage.__class__.__module__}.{storage.__class__.__qualname__}"
+
+    def describe(self) -> str:
+        return self.key
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            if not self.storage.exists(path):
+                return None
+            with self.storage.open(path, "rb") as fh:
+                return fh.read()
+        except OSError as e:
+            raise TargetError(str(e)) from e
+
+    def write(self, entry: Entry, body: bytes) -> None:
+        try:
+            if self.storage.exists(entry.path):
+                self.storage.delete(entry.path)
+            self.storage.save(entry.path, ContentFile(body))
+        except OSError as e:
+            raise TargetError(str(e)) from e
+
+    def delete_many(self, paths: Iterable[str]) -> None:
+        for p in paths:
+            self.storage.delete(p)
+
+    def list_paths(self) -> Iterator[str]:
+        def walk(prefix: str) -> Iterator[str]:
+            dirs, files = self.storage.listdir(prefix)
+            for f in files:
+                yield f"{prefix}/{f}" if prefix else f
+            for d in dirs:
+                yield from walk(f"{prefix}/{d}" if prefix else d)
+
+        yield from walk("")
+
+    def stored_sha256(self, path: str) -> str | None:
+        from .manifest import sha256_hex
+
+        body = self.read(path)
+        return None if body is None else sha256_hex(body)
+
+
+def _is_not_found(error) -> bool:
+    response = getattr(error, "response", None) or {}
+    code = str(response.get("Error", {}).get("Code", ""))
+    return code in ("404", "NoSuchKey", "NotFound")
+
+
+def target_for_storage(storage: Storage) -> PublishTarget:
+    try:
+        storage.path("")
+    except NotImplementedError:
+        pass
+    else:
+        return LocalFolderTarget(storage)
+    if hasattr(storage, "bucket_name") and hasattr(storage, "connection"):
+        return S3Target(storage)
+    return StorageTarget(storage)
+
+
+def get_target(folder: str | os.PathLike | None = None, alias: str = "publish") -> PublishTarget:
+    """The configured publish target, or a local folder (``publish_site --to DIR``)."""
+    if folder is not None:
+        return LocalFolderTarget(FileSystemStorage(location=os.fspath(folder)))
+    try:
+        storage = storages[alias]
+    except (InvalidStorageError, ImportError) as e:
+        raise ImproperlyConfigured(f'STORAGES["{alias}"] is not usable as a publish target: {e}') from e
+    return target_for_storage(storage)

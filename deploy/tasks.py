@@ -1,0 +1,131 @@
+"""Background jobs (django-tasks): incremental publishing, full publishes, scheduled go-live/expiry.
+
+The worker (``manage.py db_worker``) runs them. A publish that fails because the target or the CDN is
+unreachable is retried with growing delays; the failure is recorded as a ``PublishRun`` that editors see
+in the publish history and on the admin dashboard. Pending changes stay queued until a publish that
+covers them succeeds, so a retry never loses one.
+
+Scheduled go-live and expiry need no cron job: ``schedule_tick`` runs Wagtail's ``publish_scheduled``
+(whose publish/unpublish signals queue the changes), publishes, and re-enqueues itself for the next
+interval. Only one chain of ticks is alive: each carries a token, and a tick whose token is not the
+current one stops.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import uuid
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks import task, task_backends
+
+from .conf import publish_setting
+from .models import PendingChange, PublishLock
+
+logger = logging.getLogger("shuyuan.deploy")
+TICK_LOCK = "schedule-tick"
+
+
+def _retryable():
+    from .service import LeaseLost, PublishBusy
+    from .targets import TargetError
+
+    return (TargetError, PublishBusy, LeaseLost, OSError)
+
+
+def _supports_defer(t) -> bool:
+    return bool(task_backends[t.backend].supports_defer)
+
+
+def enqueue_publish() -> None:
+    """Called after an editor's transaction commits."""
+    process_changes.enqueue(0)
+    ensure_schedule()
+
+
+@task()
+def process_changes(attempt: int = 0) -> dict:
+    """Publish whatever is pending (incrementally)."""
+    from .service import publish
+
+    if not PendingChange.objects.exists():
+        return {"status": "nothing pending"}
+    return _run_with_retry(lambda: publish(trigger="auto"), process_changes, attempt)
+
+
+@task()
+def publish_site_task(full: bool = True, user_id: int | None = None, attempt: int = 0) -> dict:
+    """The admin's "publish the whole site" button."""
+    from django.contrib.auth import get_user_model
+
+    from .service import publish
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    return _run_with_retry(
+        lambda: publish(full=full, trigger="admin", user=user), publish_site_task, attempt, full, user_id
+    )
+
+
+def _run_with_retry(fn, t, attempt: int, *args) -> dict:
+    try:
+        result = fn()
+    except _retryable() as e:
+        delays = list(publish_setting("RETRY_DELAYS"))
+        if attempt < len(delays) and _supports_defer(t):
+            delay = delays[attempt]
+            logger.warning("publish failed (%s); retrying in %ss", e, delay)
+            t.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(*args, attempt=attempt + 1)
+            return {"status": "retrying", "error": str(e), "retry_in": delay}
+        logger.error("publish failed (%s); giving up after %d attempts", e, attempt + 1)
+        raise
+    return {"status": result.run.status, "run": result.run.pk, "uploaded": result.run.uploaded}
+
+
+def ensure_schedule() -> None:
+    """Start the chain of schedule ticks unless a live one exists (needs a backend that can defer)."""
+    if not _supports_defer(schedule_tick):
+        return
+    interval = int(publish_setting("SCHEDULE_INTERVAL"))
+    now = timezone.now()
+    row = PublishLock.objects.filter(name=TICK_LOCK).first()
+    if row is not None and row.expires_at > now - timedelta(seconds=3 * interval):
+        return
+    token = uuid.uuid4().hex
+    PublishLock.objects.update_or_create(
+        name=TICK_LOCK, defaults={"holder": token, "acquired_at": now, "expires_at": now + timedelta(seconds=interval)}
+    )
+    schedule_tick.using(run_after=now + timedelta(seconds=interval)).enqueue(token)
+
+
+@task()
+def schedule_tick(token: str) -> dict:
+    row = PublishLock.objects.filter(name=TICK_LOCK).first()
+    if row is None or row.holder != token:
+        return {"status": "superseded"}
+    interval = int(publish_setting("SCHEDULE_INTERVAL"))
+    try:
+        run_scheduled_publishing()
+        if PendingChange.objects.exists():
+            from .service import PublishBusy, publish
+
+            try:
+                publish(trigger="schedule")
+            except _retryable() as e:
+                if not isinstance(e, PublishBusy):
+                    logger.warning("scheduled publish failed: %s", e)
+    finally:
+        now = timezone.now()
+        PublishLock.objects.filter(name=TICK_LOCK, holder=token).update(
+            expires_at=now + timedelta(seconds=interval)
+        )
+        if _supports_defer(schedule_tick):
+            schedule_tick.using(run_after=now + timedelta(seconds=interval)).enqueue(token)
+    return {"status": "ok"}
+
+
+def run_scheduled_publishing() -> None:
+    """Wagtail's own go-live / expiry logic; its signals queue the affected pages."""
+    call_command("publish_scheduled", stdout=io.StringIO())

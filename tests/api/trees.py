@@ -1,0 +1,210 @@
+"""Random site trees for the API's visibility invariant, generated from a seed.
+
+Every title, slug and summary carries a marker of the audience the item *should* have for readers
+outside the CMS: ``zzpub``, ``zzmem`` or ``zzint`` (internal, drafts and expired pages alike). The
+expected audience is worked out here from the generation choices (own audience, ancestors',
+live/expired state), independently of ``cms.visibility``, so the test checks the API against the
+rule rather than against itself.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
+from django.utils import timezone
+from PIL import Image as PILImage
+from wagtail.models import Locale, Page, Site
+
+from cms import visibility
+from cms.models import (
+    ArticlePage,
+    ColumnPage,
+    ExhibitionPage,
+    HomePage,
+    MaterialType,
+    RedExhibitionCategory,
+    RedExhibitionIndexPage,
+    RedExhibitionPage,
+    StudyLibraryPage,
+    StudyMaterialAttachment,
+    StudyMaterialPage,
+    Topic,
+)
+from media.models import ShuyuanDocument, ShuyuanImage
+
+RANK = {"public": 0, "members": 1, "internal": 2}
+MARK = {"public": "zzpub", "members": "zzmem", "internal": "zzint"}
+
+
+@dataclass
+class Tree:
+    pages: dict[int, str] = field(default_factory=dict)  # page id -> expected audience
+    images: dict[int, str] = field(default_factory=dict)  # image id -> least restricted user's audience
+    documents: dict[int, str] = field(default_factory=dict)
+    columns: list[int] = field(default_factory=list)
+    types: dict[str, set[int]] = field(default_factory=dict)
+
+    def visible(self, audiences) -> set[int]:
+        return {pk for pk, audience in self.pages.items() if audience in audiences}
+
+
+def _png(rng: random.Random) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (64, 48), tuple(rng.randrange(256) for _ in range(3))).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _pick_audience(rng: random.Random) -> str:
+    return rng.choice(["public", "public", "public", "members", "internal"])
+
+
+def build_tree(seed: int, n_pages: int = 24) -> Tree:
+    rng = random.Random(seed)
+    tree = Tree()
+    locale = Locale.objects.get_or_create(language_code="zh-hans")[0]
+    visibility.members_group()
+    visibility.internal_group()
+    root = Page.get_first_root_node()
+    for child in root.get_children():
+        child.delete()
+    ShuyuanImage.objects.all().delete()
+    ShuyuanDocument.objects.all().delete()
+    home = HomePage(title="首页 zzpub", slug=f"home-{seed}", locale=locale)
+    root.add_child(instance=home)
+    Site.objects.update_or_create(is_default_site=True, defaults={"root_page": home, "hostname": "localhost", "port": 80})
+    tree.pages[home.pk] = "public"
+
+    mtype = MaterialType.objects.get_or_create(slug=f"t{seed}", locale=locale, defaults={"name": "文件"})[0]
+    topic = Topic.objects.get_or_create(slug=f"p{seed}", locale=locale, defaults={"name": "党史"})[0]
+    category = RedExhibitionCategory.objects.get_or_create(slug=f"c{seed}", locale=locale, defaults={"name": "纪念馆"})[0]
+
+    images = []
+    for i in range(6):
+        image = ShuyuanImage(title=f"img{seed}-{i}", file=ImageFile(io.BytesIO(_png(rng)), name=f"t{seed}-{i}.png"))
+        image.save()
+        images.append(image)
+    documents = []
+    for i in range(6):
+        audience = rng.choice(["public", "members", "internal"])
+        document = ShuyuanDocument(title=f"doc {MARK[audience]} {seed}-{i}", audience=audience)
+        document.file.save(f"{MARK[audience]}-{seed}-{i}.txt", ContentFile(b"text"), save=False)
+        document.save()
+        documents.append(document)
+        tree.documents[document.pk] = audience
+
+    counter = iter(range(10_000))
+
+    restricted: dict[int, str] = {home.pk: "public"}  # audience from view restrictions, self and ancestors
+
+    def add(parent, parent_audience: str, model, **fields):
+        # ``parent_audience`` is unused by the rule (kept for readability of the calls below): an
+        # unpublished or expired page hides itself only, its restriction is what children inherit.
+        own = _pick_audience(rng)
+        live = rng.random() > 0.15
+        expired = live and rng.random() < 0.1
+        inherited = max(own, restricted[parent.pk], key=RANK.__getitem__)
+        effective = "internal" if not live or expired else inherited
+        n = next(counter)
+        page = model(
+            title=f"{model.__name__} {MARK[effective]} {n}",
+            # A live child of an unpublished page is visible under the rule, and its URL shows this slug:
+            # the slug carries the restriction audience, the rest the effective one.
+            slug=f"{MARK[inherited]}-{seed}-{n}",
+            summary=f"summary {MARK[effective]}",
+            audience=own,
+            live=live,
+            expire_at=timezone.now() - timedelta(days=1) if expired else None,
+            locale=locale,
+            cover_image=rng.choice(images + [None]),
+            **fields,
+        )
+        parent.add_child(instance=page)
+        restricted[page.pk] = inherited
+        tree.pages[page.pk] = effective
+        tree.types.setdefault(model.__name__, set()).add(page.pk)
+        return page, effective
+
+    columns = [add(home, "public", ColumnPage) for _ in range(2)]
+    tree.columns = [c.pk for c, _ in columns]
+    library = add(home, "public", StudyLibraryPage)
+    red = add(home, "public", RedExhibitionIndexPage)
+    content = []
+    for _ in range(n_pages):
+        kind = rng.choice(["article", "article", "material", "red", "exhibition"])
+        if kind == "article":
+            parent, audience = rng.choice(columns)
+            content.append(add(parent, audience, ArticlePage, source="来源"))
+        elif kind == "material":
+            page, audience = add(library[0], library[1], StudyMaterialPage, material_type=mtype, issuing_body="机关")
+            page.topics.add(topic)
+            for document in rng.sample(documents, 2):
+                StudyMaterialAttachment.objects.create(page=page, document=document)
+            content.append((page, audience))
+        elif kind == "red":
+            content.append(add(red[0], red[1], RedExhibitionPage, province="beijing", category=category, external_url="https://example.org/"))
+        else:
+            content.append(add(library[0], library[1], ExhibitionPage))
+
+    everything = [p for p, _ in columns + [library, red] + content]
+    # Bodies refer to random images, documents and pages of any audience.
+    for page, _audience in content:
+        target_page = rng.choice(everything)
+        document = rng.choice(documents)
+        link = f'<p>见<a linktype="page" id="{target_page.pk}">链接</a>与<a linktype="document" id="{document.pk}">附件</a></p>'
+        image = rng.choice(images)
+        if isinstance(page, ExhibitionPage):
+            page.sections = [
+                ("section", {"heading": "单元", "text": link}),
+                ("image", {"image": image, "caption": "图", "text": ""}),
+                ("timeline", [{"date": "1921", "title": "事件", "text": "", "image": rng.choice(images)}]),
+                ("video", {"title": "", "file": rng.choice(documents), "url": "", "poster": rng.choice(images), "caption": ""}),
+            ]
+        elif not isinstance(page, RedExhibitionPage):
+            page.body = [
+                ("paragraph", link),
+                ("image", {"image": image, "caption": "图"}),
+                ("attachment", {"document": rng.choice(documents), "title": "附件"}),
+                ("audio", {"title": "", "file": rng.choice(documents), "caption": ""}),
+            ]
+        page.save()
+
+    # An image may be listed to anyone who can see a page that uses it.
+    usage: dict[int, str] = {}
+    for page in Page.objects.filter(pk__in=tree.pages).specific():
+        used = {page.cover_image_id} if getattr(page, "cover_image_id", None) else set()
+        for name in ("body", "sections"):
+            value = getattr(page, name, None)
+            if value is not None:
+                used |= _image_ids(value.raw_data)
+        for image_id in used:
+            audience = tree.pages[page.pk]
+            if image_id not in usage or RANK[audience] < RANK[usage[image_id]]:
+                usage[image_id] = audience
+    for image in images:
+        audience = usage.get(image.pk, "internal")
+        tree.images[image.pk] = audience
+        image.title = f"image {MARK[audience]} {seed}"
+        image.save()
+    return tree
+
+
+def _image_ids(raw) -> set[int]:
+    found = set()
+
+    def walk(value, key=None):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, k)
+        elif isinstance(value, list | tuple) or hasattr(value, "__iter__") and not isinstance(value, str | bytes):
+            for v in value:
+                walk(v, key)
+        elif key in ("image", "poster") and isinstance(value, int):
+            found.add(value)
+
+    walk(list(raw))
+    return found
