@@ -64,9 +64,10 @@ def audience_of(page: Page) -> Audience:
     """
     if not page.live or (page.expire_at and page.expire_at <= timezone.now()):
         return Audience.INTERNAL
-    restrictions = PageViewRestriction.objects.filter(
-        page__in=page.get_ancestors(inclusive=True)
-    ).prefetch_related("groups")
+    ancestors = page.get_ancestors(inclusive=True)
+    if ancestors.filter(Q(depth__gt=1, live=False) | Q(expire_at__lte=timezone.now())).exists():
+        return Audience.INTERNAL
+    restrictions = PageViewRestriction.objects.filter(page__in=ancestors).prefetch_related("groups")
     return strictest(*(restriction_audience(r) for r in restrictions))
 
 
@@ -81,21 +82,31 @@ def _under(paths) -> Q:
     return q
 
 
+def _hidden_branches() -> Q:
+    """Pages below an unpublished or expired page: not reachable, so never shown outside the CMS."""
+    paths = Page.objects.filter(depth__gt=1, numchild__gt=0).filter(
+        Q(live=False) | Q(expire_at__lte=timezone.now())
+    ).values_list("path", flat=True)
+    return _under(paths)
+
+
 def public_pages(queryset=None):
-    """Live, unexpired pages with no view restriction on them or any ancestor."""
+    """Live, unexpired pages with no view restriction on them or any ancestor, and no unpublished or
+    expired ancestor."""
     queryset = Page.objects.all() if queryset is None else queryset
-    return queryset.live().public().filter(_not_expired())
+    return queryset.live().public().filter(_not_expired()).exclude(_hidden_branches())
 
 
 def member_pages(queryset=None):
-    """What a logged-in member may read: public pages plus members-only ones, never internal ones."""
+    """What a logged-in member may read: public pages plus members-only ones, never internal ones
+    (nor anything below an unpublished or expired page)."""
     queryset = Page.objects.all() if queryset is None else queryset
     internal_paths = [
         r.page.path
         for r in PageViewRestriction.objects.select_related("page").prefetch_related("groups")
         if restriction_audience(r) == Audience.INTERNAL
     ]
-    return queryset.live().filter(_not_expired()).exclude(_under(internal_paths))
+    return queryset.live().filter(_not_expired()).exclude(_under(internal_paths)).exclude(_hidden_branches())
 
 
 def is_member(user) -> bool:

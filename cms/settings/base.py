@@ -23,7 +23,8 @@ INSTALLED_APPS = [
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.table_block",
-    "wagtail.contrib.frontend_cache",
+    # wagtail.contrib.frontend_cache is deliberately not an installed app: its signal handlers would
+    # purge the CMS's own URLs on publish. deploy/ uses its backends to purge the static site's URLs.
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",

@@ -87,10 +87,28 @@ class VisibilityTests(TestCase):
         expired = ArticlePageFactory(parent=self.tree.news, expire_at="2000-01-01T00:00:00Z")
         self.assertNotIn(expired.pk, set(visibility.public_pages().values_list("pk", flat=True)))
 
+    def test_pages_under_an_unpublished_or_expired_section_are_not_public(self):
+        column = ColumnPageFactory(parent=self.tree.home, slug="withdrawn-column")
+        child = ArticlePageFactory(parent=column)
+        self.assertEqual(visibility.audience_of(child), Audience.PUBLIC)
+        column.unpublish()  # Wagtail leaves the children live; nobody can reach them any more
+        child.refresh_from_db()
+        self.assertTrue(child.live)
+        self.assertEqual(visibility.audience_of(child), Audience.INTERNAL)
+        self.assertNotIn(child.pk, set(visibility.public_pages().values_list("pk", flat=True)))
+        self.assertNotIn(child.pk, set(visibility.pages_visible_to(self.member).values_list("pk", flat=True)))
+        expired_column = ColumnPageFactory(parent=self.tree.home, slug="expired-column", expire_at="2000-01-01T00:00:00Z")
+        under_expired = ArticlePageFactory(parent=expired_column)
+        self.assertEqual(visibility.audience_of(under_expired), Audience.INTERNAL)
+        self.assertNotIn(under_expired.pk, set(visibility.public_pages().values_list("pk", flat=True)))
+
     def test_invariant_over_random_trees(self):
         """Random audiences on a random tree: the public set is exactly the pages with no restricted ancestor."""
         rng = random.Random(42)
-        columns = [ColumnPageFactory(parent=self.tree.home, audience=rng.choice(list(Audience))) for _ in range(4)]
+        columns = [
+            ColumnPageFactory(parent=self.tree.home, audience=rng.choice(list(Audience)), live=rng.random() > 0.2)
+            for _ in range(6)
+        ]
         pages = [
             ArticlePageFactory(parent=rng.choice(columns), audience=rng.choice(list(Audience)), live=rng.random() > 0.1)
             for _ in range(40)
@@ -99,6 +117,7 @@ class VisibilityTests(TestCase):
         members = set(visibility.pages_visible_to(self.member).values_list("pk", flat=True))
         for page in pages:
             column = Page.objects.get(pk=page.get_parent().pk).specific
-            expected = visibility.strictest(page.audience, column.audience) if page.live else Audience.INTERNAL
+            reachable = page.live and column.live
+            expected = visibility.strictest(page.audience, column.audience) if reachable else Audience.INTERNAL
             self.assertEqual(page.pk in public, expected == Audience.PUBLIC, page)
             self.assertEqual(page.pk in members, expected in (Audience.PUBLIC, Audience.MEMBERS), page)
