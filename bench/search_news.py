@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     queries = fixed_queries()
     with tempfile.TemporaryDirectory() as tmp:
         backend = EmbeddedSearchBackend({"PATH": tmp, "INDEX_WORKERS": args.workers})
+        load0 = os.getloadavg()[0]
         cpu0 = _cpu_seconds()
         t0 = time.perf_counter()
         n = backend.rebuild(documents(items))
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         sugg = [backend.suggest(q[:2], audiences) for q in queries[:100]]
         t_sugg = (time.perf_counter() - t) * 1000 / 100
     latencies.sort()
+    load1 = os.getloadavg()[0]
 
     def pct(p: float) -> float:
         return latencies[min(len(latencies) - 1, int(len(latencies) * p))]
@@ -163,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         ("suggest mean", f"{t_sugg:.2f} ms"),
         ("avg hits/query", f"{totals / max(1, len(latencies)):,.0f}"),
         ("suggestions", f"{sum(len(s) for s in sugg)}"),
+        # other processes on a shared machine slow the wall-clock numbers: say how busy it was
+        ("load avg start/end", f"{load0:.1f} / {load1:.1f}"),
+        ("CPUs", f"{os.cpu_count()}"),
     ]
     width = max(len(k) for k, _ in rows)
     print(f"search news benchmark  engine=embedded  workers={args.workers}  corpus={args.corpus}")

@@ -26,13 +26,19 @@ class SecrecyError(Exception):
 
 
 def independently_public_ids() -> set[int]:
+    """Live, unexpired pages with no view restriction and no unpublished or expired page above them."""
     restricted = [p for p in PageViewRestriction.objects.values_list("page__path", flat=True)]
     now = timezone.now()
+    rows = list(Page.objects.values_list("pk", "path", "live", "expire_at", "depth").order_by("path"))
+    hidden = tuple(restricted) + tuple(
+        path for _pk, path, live, expire_at, depth in rows
+        if depth > 1 and (not live or (expire_at is not None and expire_at <= now))
+    )
     public = set()
-    for pk, path, live, expire_at in Page.objects.values_list("pk", "path", "live", "expire_at"):
+    for pk, path, live, expire_at, _depth in rows:
         if not live or (expire_at is not None and expire_at <= now):
             continue
-        if any(path.startswith(r) for r in restricted):
+        if hidden and path.startswith(hidden):
             continue
         public.add(pk)
     return public
@@ -110,10 +116,14 @@ def broken_links(
     base_host = urlsplit(base_url).netloc
     dynamic = tuple(dynamic_prefixes)
     broken = []
+    known_ok: set[bytes] = set()  # absolute links already found to exist (menus repeat on every page)
     for path, body in objects:
         if not path.endswith(".html"):
             continue
         for raw in _LINK_RE.findall(body):
+            if raw in known_ok:
+                continue
+            absolute = raw.startswith((b"/", b"http://", b"https://"))
             link = raw.decode("utf-8", "replace")
             split = urlsplit(link)
             if split.scheme and split.scheme not in ("http", "https"):
@@ -130,4 +140,6 @@ def broken_links(
             key = output_path(target)
             if key not in existing:
                 broken.append((path, link))
+            elif absolute:
+                known_ok.add(raw)
     return broken

@@ -28,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     # "fast" serves preloaded pages with the Site cached on the request; "client" runs every URL
     # through the full middleware stack (slower, for comparison and debugging).
     "RENDER_MODE": "fast",
+    # Processes rendering a large build (0: one per available core; 1: render in the publishing
+    # process), and the size of build from which it is worth forking them.
+    "RENDER_WORKERS": 0,
+    "PARALLEL_MIN_PAGES": 2000,
     # Editors' actions enqueue a background publish (turn off for test suites that don't publish).
     "AUTO_PUBLISH": True,
     # Paths served by the CMS/API behind the same CDN, not by the static copy (the link checker skips

@@ -18,6 +18,7 @@ from django.utils import feedgenerator, translation
 from wagtail.models import Page, Site
 
 from cms.visibility import public_pages
+from site_theme.page_urls import PageURLs
 
 from .conf import publish_setting
 
@@ -83,6 +84,11 @@ class ColumnFeed(Feed):
 
     def get_object(self, request, language, column_id):
         _check_language(language)
+        built = getattr(request, "_shuyuan_built_page", None)
+        if built is not None and built.pk == column_id and built.locale.language_code == language:
+            # the static publisher, right after rendering this public column: the same page object,
+            # whose article list it already has in memory
+            return built
         page = public_pages().filter(pk=column_id, locale__language_code=language).first()
         page = page.specific if page else None
         if page is None or not callable(getattr(page, "articles", None)):
@@ -132,9 +138,11 @@ class ColumnAtomFeed(ColumnFeed):
     subtitle = ColumnFeed.description
 
 
-def feed_urls(page: Page) -> list[str]:
-    language = page.locale.language_code
-    return [f"/{language}/feeds/{page.pk}/rss.xml", f"/{language}/feeds/{page.pk}/atom.xml"]
+def feed_urls(page: Page | int, language: str | None = None) -> list[str]:
+    """The feeds of a column: ``feed_urls(page)`` or ``feed_urls(page_id, language_code)``."""
+    pk = page if isinstance(page, int) else page.pk
+    language = language or page.locale.language_code
+    return [f"/{language}/feeds/{pk}/rss.xml", f"/{language}/feeds/{pk}/atom.xml"]
 
 
 def sitemap(request, language: str) -> HttpResponse:
@@ -143,16 +151,35 @@ def sitemap(request, language: str) -> HttpResponse:
     request = _cached_request(request)
     pages = public_pages().filter(locale__language_code=language).order_by("path")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for page in pages.only("id", "path", "url_path", "locale", "last_published_at", "depth"):
-        url = page.get_url(request=request)
+    urls = PageURLs(request)
+    custom = _types_with_own_urls()
+    for pk, url_path, content_type, last_published_at in pages.values_list(
+        "pk", "url_path", "content_type_id", "last_published_at"
+    ):
+        if content_type in custom:
+            url = Page.objects.get(pk=pk).specific.get_url(request=request)
+        else:
+            url = urls.url(url_path)
         if url is None:
             continue
         lines.append(f"<url><loc>{escape(absolute(url))}</loc>")
-        if page.last_published_at:
-            lines.append(f"<lastmod>{page.last_published_at.date().isoformat()}</lastmod>")
+        if last_published_at:
+            lines.append(f"<lastmod>{last_published_at.date().isoformat()}</lastmod>")
         lines.append("</url>")
     lines.append("</urlset>\n")
     return HttpResponse("\n".join(lines), content_type="application/xml; charset=utf-8")
+
+
+def _types_with_own_urls() -> set[int]:
+    """Content types of page models that compute their own URLs (none in Shuyuan today)."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import get_page_models
+
+    return {
+        ContentType.objects.get_for_model(model).pk
+        for model in get_page_models()
+        if model.get_url_parts is not Page.get_url_parts
+    }
 
 
 def sitemap_languages() -> list[str]:

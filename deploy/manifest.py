@@ -128,20 +128,48 @@ class Manifest:
         return out
 
     def to_bytes(self) -> bytes:
+        paths = sorted(self.entries)
         data = {
             "version": FORMAT_VERSION,
             "run_id": self.run_id,
             "created_at": self.created_at or datetime.now(UTC).isoformat(timespec="seconds"),
             "pending_deletions": sorted(self.pending_deletions),
             "pending_purge": sorted(self.pending_purge),
-            "entries": [self.entries[p].to_json() for p in sorted(self.entries)],
+            "entries": [self.entries[p].to_json() for p in paths],
         }
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        # what from_bytes() will parse when this process reads the manifest back next time
+        _PARSED.clear()
+        _PARSED[hashlib.sha256(raw).digest()] = Manifest(
+            entries={p: self.entries[p] for p in paths},
+            run_id=self.run_id,
+            created_at=data["created_at"],
+            pending_deletions=data["pending_deletions"],
+            pending_purge=data["pending_purge"],
+        )
+        return raw
 
     @classmethod
     def from_bytes(cls, raw: bytes | None) -> Manifest:
         if not raw:
             return cls()
+        # A publishing process reads back the manifest it wrote last time: parse each content once.
+        digest = hashlib.sha256(raw).digest()
+        cached = _PARSED.get(digest)
+        if cached is None:
+            cached = cls._parse(raw)
+            _PARSED.clear()  # keep only the latest
+            _PARSED[digest] = cached
+        return cls(
+            entries=dict(cached.entries),
+            run_id=cached.run_id,
+            created_at=cached.created_at,
+            pending_deletions=list(cached.pending_deletions),
+            pending_purge=list(cached.pending_purge),
+        )
+
+    @classmethod
+    def _parse(cls, raw: bytes) -> Manifest:
         data = json.loads(raw)
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"unsupported manifest version {data.get('version')!r}")
@@ -152,6 +180,9 @@ class Manifest:
             pending_deletions=list(data.get("pending_deletions", ())),
             pending_purge=list(data.get("pending_purge", ())),
         )
+
+
+_PARSED: dict[bytes, Manifest] = {}
 
 
 @dataclass(slots=True)

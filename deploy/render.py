@@ -39,6 +39,7 @@ from wagtail.models import Page, Site
 
 from .conf import publish_setting
 from .manifest import KIND_ASSET, KIND_PAGE, REFERENCED_ASSET_GROUP, RenderedObject, sha256_hex
+from .preload import remember_listings
 
 HTML = "text/html; charset=utf-8"
 _ATTR_RE = re.compile(rb"""(?P<attr>\b(?:href|src|poster|data-src)=)(?P<q>["'])(?P<url>[^"'<>]+)(?P=q)""")
@@ -104,7 +105,6 @@ class Renderer:
         self.asset_cache = publish_setting("ASSET_CACHE_CONTROL")
         self.media_cache = publish_setting("MEDIA_CACHE_CONTROL")
         self._assets: dict[str, str | None] = {}  # source URL -> published path (None: not publishable)
-        self._theme_cache: dict = {}
         self.static_url = settings.STATIC_URL or "/static/"
         self.media_url = settings.MEDIA_URL or "/media/"
 
@@ -131,6 +131,24 @@ class Renderer:
         return "localhost"
 
     @cached_property
+    def theme_store(self) -> dict:
+        """One store for the theme's lookups (home pages, menus, translations, URLs) for the whole build:
+        none of them depends on the page being rendered, and the ``SiteIndex`` answers them for every
+        page of the site from a few queries made once."""
+        from site_theme.site_index import SiteIndex
+        from site_theme.templatetags.theme_tags import INDEX_KEY
+
+        return {INDEX_KEY: SiteIndex(user=None)}
+
+    def prepare(self) -> None:
+        """Load what every page needs (before worker processes fork and share it)."""
+        _ = (self.site, self.site_root_paths, self.host, self.theme_store, self._url_request, self._on_serve_hooks)
+
+    @cached_property
+    def _url_request(self):
+        return self.request("/")
+
+    @cached_property
     def client(self) -> Client:
         return Client(HTTP_HOST=self.host, raise_request_exception=True)
 
@@ -143,14 +161,15 @@ class Renderer:
         request._wagtail_cached_site_root_paths = self.site_root_paths
         # The theme caches per-request lookups (home page, menu); those don't depend on the page, so
         # one store serves the whole build.
-        request._shuyuan_theme_cache = self._theme_cache
+        request._shuyuan_theme_cache = self.theme_store
         request.LANGUAGE_CODE = language or settings.LANGUAGE_CODE
         return request
 
     # -- pages ----------------------------------------------------------------------------------------
     def page_url(self, page: Page) -> str | None:
-        request = self.request("/")
-        return page.get_url(request=request)
+        from site_theme.templatetags.theme_tags import INDEX_KEY
+
+        return self.theme_store[INDEX_KEY].url_of(page, self._url_request)
 
     def render_page(self, page: Page) -> list[RenderedObject]:
         """The page itself and every sub-route it declares (pagination, filters)."""
@@ -158,6 +177,7 @@ class Renderer:
         url = self.page_url(page)
         if url is None:
             return []
+        remember_listings(page)
         routes = [""]
         static_routes = getattr(page, "static_routes", None)
         if callable(static_routes):
@@ -237,6 +257,39 @@ class Renderer:
             )
         )
 
+    def add_feeds(self, page: Page, group: str) -> None:
+        """The column's feeds, rendered by the feed views with the page this build just rendered (its
+        article list is in memory); in ``client`` mode through the full stack like other URLs."""
+        from .feeds import feed_urls
+
+        language = page.locale.language_code
+        for url, view in zip(feed_urls(page), (self._rss_view, self._atom_view), strict=True):
+            if self.mode == "client":
+                self.add_url(url, group)
+                continue
+            request = self.request(url, language)
+            request._shuyuan_built_page = page
+            response = view(request, language=language, column_id=page.pk)
+            body = self._check(url, response)
+            self.out.add(
+                RenderedObject(
+                    path=output_path(url), body=body, content_type=response["Content-Type"],
+                    cache_control=self.html_cache, kind=KIND_PAGE, group=group, url=url,
+                )
+            )
+
+    @cached_property
+    def _rss_view(self):
+        from .feeds import ColumnFeed
+
+        return ColumnFeed()
+
+    @cached_property
+    def _atom_view(self):
+        from .feeds import ColumnAtomFeed
+
+        return ColumnAtomFeed()
+
     def add_404(self, language: str) -> None:
         """``404.html``: the CDN's / bucket's error document (the only place a 404 is intended)."""
         request = self.request(f"/{language}/404/", language)
@@ -256,8 +309,11 @@ class Renderer:
 
     def _rewrite_references(self, body: bytes, base_url: str, css: bool = False) -> tuple[bytes, set[str]]:
         refs: set[str] = set()
+        publishable = self._publishable_prefixes
 
         def publish_ref(raw: bytes) -> bytes:
+            if not css and raw.startswith(b"/") and not raw.startswith(publishable) and not raw.startswith(b"//"):
+                return raw  # a link to a page: nothing to publish
             url = raw.decode("utf-8", "replace")
             published = self.asset(url, base_url)
             if published is None:
@@ -289,6 +345,10 @@ class Renderer:
 
         body = _SRCSET_RE.sub(srcset, body)
         return body, refs
+
+    @cached_property
+    def _publishable_prefixes(self) -> tuple[bytes, ...]:
+        return (self.static_url.encode(), self.media_url.encode(), b"/documents/")
 
     def asset(self, url: str, base_url: str = "/") -> str | None:
         """Publish the static file, rendition or document behind ``url``; return its object path."""

@@ -37,9 +37,11 @@ from . import purge as purge_mod
 from .affected import Plan, PlanBuilder, appeared_pages, full_plan, public_page_ids, withdrawn_groups
 from .checks import broken_links, check_secrecy
 from .conf import publish_setting
-from .feeds import feed_urls, sitemap_languages
+from .feeds import sitemap_languages
 from .manifest import JOURNAL_PATH, KIND_ASSET, MANIFEST_PATH, Diff, Manifest, diff, merge
 from .models import PendingChange, PublishLock, PublishRun
+from .parallel import render_in_workers, worker_count
+from .preload import load_specific
 from .render import BuildOutput, Renderer, feed_group, sitemap_group
 from .targets import PublishTarget, TargetError, get_target, write_many
 
@@ -101,23 +103,33 @@ def build(plan: Plan, renderer: Renderer, progress: Progress = _noop) -> BuildOu
     locales = {loc.pk: loc for loc in Locale.objects.all()}
     public = public_pages()
     if plan.full:
-        ids = list(public.filter(depth__gt=1).order_by("path").values_list("pk", flat=True))
+        rows = list(public.filter(depth__gt=1).order_by("path").values_list("pk", "content_type_id"))
     else:
-        ids = list(public.filter(pk__in=plan.page_ids).order_by("path").values_list("pk", flat=True))
-    columns: list[Page] = []
-    total = len(ids)
+        rows = list(public.filter(pk__in=plan.page_ids).order_by("path").values_list("pk", "content_type_id"))
+    total = len(rows)
     progress("render", 0, total)
-    for i in range(0, total, CHUNK):
-        chunk = ids[i : i + CHUNK]
-        for page in Page.objects.filter(pk__in=chunk).order_by("path").specific():
-            page.locale = locales[page.locale_id]
+
+    def render_chunk(renderer: Renderer, chunk: list) -> list:
+        """Render these pages, and the feeds of the columns among them that this build rebuilds."""
+        for page in load_specific(chunk, locales):
             renderer.render_page(page)
             if callable(getattr(page, "articles", None)) and (plan.full or page.pk in plan.feed_ids):
-                columns.append(page)
-        progress("render", min(i + CHUNK, total), total)
-    for column in columns:
-        for url in feed_urls(column):
-            renderer.add_url(url, feed_group(column.pk))
+                renderer.add_feeds(page, feed_group(page.pk))
+        return []
+
+    workers = worker_count(total)
+    if workers > 1:
+        done = [0]
+
+        def on_chunk(n: int) -> None:
+            done[0] += n
+            progress("render", done[0], total)
+
+        render_in_workers(renderer, rows, render_chunk, workers, on_chunk)
+    else:
+        for i in range(0, total, CHUNK):
+            render_chunk(renderer, rows[i : i + CHUNK])
+            progress("render", min(i + CHUNK, total), total)
     languages = sitemap_languages()
     wanted = languages if plan.full else [code for code in languages if code in plan.languages]
     for code in wanted:
@@ -244,7 +256,7 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
     else:
         out = build(plan, renderer, progress)
     run.rendered = out.pages_rendered
-    run.warnings = out.warnings[:200]
+    run.warnings = list(dict.fromkeys(out.warnings))[:200]
     entries = [obj.entry() for obj in out.objects.values()]
     if plan.full:
         new = Manifest.from_entries(entries)

@@ -7,7 +7,8 @@ benchmarks and the engines can use it without Django; ``search.dictionary``
 builds one from the editors' dictionary in the database.
 
 Pipeline: NFKC (full-width to half-width) -> OpenCC traditional to simplified
--> lower case -> rjieba search-mode segmentation (a long word also yields its
+(queries always; indexed text unless its locale is written in simplified
+characters, see :func:`needs_t2s`) -> lower case -> rjieba search-mode segmentation (a long word also yields its
 dictionary sub-words: 中华人民共和国 -> 中华, 人民, 共和国, ...) -> drop
 punctuation, whitespace and stop words.
 """
@@ -32,6 +33,7 @@ __all__ = [
     "cjk_bigrams",
     "cjk_runs",
     "load_stopwords",
+    "needs_t2s",
     "normalize",
     "normalize_doc_number",
 ]
@@ -74,20 +76,34 @@ _FULLWIDTH = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
 _FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
-def normalize(text: str) -> str:
+def normalize(text: str, *, t2s: bool = True) -> str:
     """Canonical form of ``text`` for matching: half-width, simplified, lower case.
 
     OpenCC's t2s conversion maps one character to one character for the
     overwhelming majority of text, so offsets in the result usually line up
     with the original (the snippet code checks and falls back when not).
+    ``t2s=False`` skips it, for text known to be written in simplified
+    characters (see :func:`needs_t2s`): it is most of the cost of normalising.
     """
     if not text:
         return ""
     if _FULLWIDTH.search(text):
         text = text.translate(_FULLWIDTH_TABLE)
-    with _t2s_lock:  # OpenCC objects are not documented as thread-safe.
-        text = _t2s().convert(text)
+    if t2s:
+        with _t2s_lock:  # OpenCC objects are not documented as thread-safe.
+            text = _t2s().convert(text)
     return text.lower()
+
+
+#: Locales whose text is written in simplified characters.  Index-time
+#: traditional->simplified conversion is skipped for them (queries and every
+#: other locale's text are still converted, so 三會一課 finds 三会一课 and back).
+SIMPLIFIED_LOCALES: frozenset[str] = frozenset({"zh-hans", "zh-cn", "zh-sg", "zh"})
+
+
+def needs_t2s(locale: str | None) -> bool:
+    """Does text in ``locale`` need OpenCC's traditional->simplified conversion before indexing?"""
+    return (locale or "").lower() not in SIMPLIFIED_LOCALES
 
 
 _DOC_NUMBER_BRACKETS = str.maketrans({"〔": "[", "〕": "]", "［": "[", "］": "]", "(": "[", ")": "]", "（": "[", "）": "]", "【": "[", "】": "]"})
@@ -150,9 +166,10 @@ class QueryTerms:
     """A query as the engines need it.
 
     ``groups`` holds one entry per distinct query token: the token and its
-    synonyms, any of which may match.  ``phrase`` is the token sequence in order
-    (precise-mode cut) for phrase/proximity boosts; ``bigrams`` feed the
-    fallback field.
+    synonyms, any of which may match; ``counts`` says how often each group's
+    token occurs in the query (a word a question repeats is what it is about).
+    ``phrase`` is the token sequence in order (precise-mode cut) for
+    phrase/proximity boosts; ``bigrams`` feed the fallback field.
     """
 
     text: str
@@ -160,6 +177,16 @@ class QueryTerms:
     phrase: tuple[str, ...]
     bigrams: tuple[str, ...]
     doc_number: str
+    counts: tuple[int, ...] = ()
+
+    def weight(self, i: int, per_repeat: float = 0.5) -> float:
+        """Query-term-frequency weight of group ``i``: 1 for a word said once, +``per_repeat`` per repeat."""
+        count = self.counts[i] if i < len(self.counts) else 1
+        return 1.0 + per_repeat * (count - 1)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        """Distinct adjacent pairs of the phrase, for "these two words close together" boosts."""
+        return [p for p in dict.fromkeys(zip(self.phrase, self.phrase[1:], strict=False)) if p[0] != p[1]]
 
     @property
     def is_empty(self) -> bool:
@@ -241,15 +268,13 @@ class Analyzer:
         """
         text = (text or "")[:500]
         norm = normalize(text)
-        seen: set[str] = set()
-        groups: list[tuple[str, ...]] = []
+        counts: dict[str, int] = {}
         for tok in self.tokens(norm, normalized=True):
-            if tok in seen:
-                continue
-            seen.add(tok)
-            groups.append(self.synonyms_of(tok))
-            if len(groups) >= max_terms:
-                break
+            if tok in counts:
+                counts[tok] += 1
+            elif len(counts) < max_terms:
+                counts[tok] = 1
+        groups = [self.synonyms_of(tok) for tok in counts]
         phrase = tuple(self.precise_tokens(norm, normalized=True)[:max_terms])
         bigrams = tuple(dict.fromkeys(b for b in cjk_bigrams(norm) if b not in self.stopwords))[:max_terms]
         return QueryTerms(
@@ -258,4 +283,5 @@ class Analyzer:
             phrase=phrase,
             bigrams=bigrams,
             doc_number=find_doc_number(text)[:200],
+            counts=tuple(counts.values()),
         )

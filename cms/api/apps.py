@@ -1,5 +1,17 @@
 from django.apps import AppConfig
 
+# Models whose rows appear in API responses (or decide who may see them): any save or delete of one
+# bumps the content version that keys every cached listing fact and response (see ``views``).
+CONTENT_APPS = frozenset({"cms", "media", "taggit"})
+CONTENT_MODELS = frozenset(
+    {
+        "wagtailcore.pageviewrestriction",
+        "wagtailcore.pageviewrestriction_groups",
+        "wagtailcore.site",
+        "wagtailcore.locale",
+    }
+)
+
 
 class ApiConfig(AppConfig):
     name = "cms.api"
@@ -9,24 +21,35 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import m2m_changed, post_delete, post_save
-        from wagtail.images import get_image_model
-        from wagtail.models import Page, PageViewRestriction
-        from wagtail.signals import page_published, page_unpublished
+        from wagtail.images.models import AbstractRendition
+        from wagtail.models import Page
+        from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from .content import bump_content_version
 
-        # Anything that can change which images a caller may list invalidates the cached id lists.
+        self._page_model = Page
+        self._rendition_model = AbstractRendition
+        # Anything that can change what a caller may list, or what a listed item says, invalidates the
+        # cached counts, id windows, visible image ids and responses: pages (and their tags, attachments
+        # and topics, which are saved after the page), restrictions, sites, locales, images, documents
+        # and taxonomy terms.
         for signal in (post_save, post_delete):
-            signal.connect(self._page_changed, dispatch_uid=f"shuyuan_api_pages_{signal}")
-            signal.connect(bump_content_version, sender=PageViewRestriction, dispatch_uid=f"shuyuan_api_pvr_{signal}")
-            signal.connect(bump_content_version, sender=get_image_model(), dispatch_uid=f"shuyuan_api_img_{signal}")
-        m2m_changed.connect(bump_content_version, sender=PageViewRestriction.groups.through, dispatch_uid="shuyuan_api_pvr_m2m")
+            signal.connect(self._model_changed, dispatch_uid=f"shuyuan_api_content_{signal}")
+        m2m_changed.connect(self._model_changed, dispatch_uid="shuyuan_api_content_m2m")
         page_published.connect(bump_content_version, dispatch_uid="shuyuan_api_published")
         page_unpublished.connect(bump_content_version, dispatch_uid="shuyuan_api_unpublished")
-        self._page_model = Page
+        post_page_move.connect(bump_content_version, dispatch_uid="shuyuan_api_moved")
 
-    def _page_changed(self, sender, **kwargs):
+    def _model_changed(self, sender, **kwargs):
         from .content import bump_content_version
 
-        if issubclass(sender, self._page_model):
+        if kwargs.get("action", "post_")[:5] != "post_":
+            return  # m2m_changed: only once the change is made
+        if sender.__module__ == "__fake__":
+            return  # a migration's historical model (the version table may not exist yet)
+        meta = sender._meta
+        if issubclass(sender, self._page_model) or meta.label_lower in CONTENT_MODELS:
+            bump_content_version()
+        elif meta.app_label in CONTENT_APPS and not issubclass(sender, self._rendition_model):
+            # New renditions are made while serialising: they change no response, so they don't count.
             bump_content_version()

@@ -15,6 +15,10 @@ DEFAULTS = {
     "RATE_LIMITS": {"anon": "600/min", "user": "1200/min", "auth": "20/min"},
     # Remember listing counts, id windows and visible image ids per content version (see views).
     "CACHE_LISTINGS": True,
+    # Seconds a rendered listing or detail response is reused for the same query and audiences (it is
+    # keyed by the content version, so any edit takes effect at once; never kept past a page expiry).
+    # 0 turns the response cache off. Only with CACHE_LISTINGS.
+    "RESPONSE_CACHE_TTL": 300,
     # Image renditions included with every image the API returns.
     "RENDITIONS": {"thumbnail": "fill-400x300", "medium": "max-800x800", "large": "max-1600x1600"},
 }

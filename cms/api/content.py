@@ -18,9 +18,8 @@ from html import escape
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db.models import BigIntegerField, CharField, Q
-from django.db.models.functions import Cast
 from django.urls import reverse
+from django.utils import timezone
 from wagtail import blocks
 from wagtail.api.utils import get_full_url
 from wagtail.contrib.table_block.blocks import TableBlock
@@ -29,7 +28,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
-from wagtail.models import Page, ReferenceIndex
+from wagtail.models import Page, ReferenceIndex, Site
 from wagtail.rich_text import RichText
 from wagtail.rich_text.rewriters import extract_attrs
 
@@ -93,8 +92,15 @@ class Resolver:
     # --- collection ------------------------------------------------------------------------------
     def prepare(self, objects) -> None:
         """Collect and bulk-load everything ``objects`` (specific pages or page revisions) refer to."""
+        root_paths = None
         for obj in objects:
             model = type(obj)
+            if isinstance(obj, Page):
+                # ``html_url`` asks each page for the sites' root paths (``page.full_url``), which Wagtail
+                # memoises per page: read them once per request and hand them to every page.
+                if root_paths is None:
+                    root_paths = Site.get_site_root_paths()
+                obj._wagtail_cached_site_root_paths = root_paths
             for name in image_fk_names(model):
                 image_id = getattr(obj, f"{name}_id", None)
                 if image_id:
@@ -343,6 +349,35 @@ def content_version() -> str:
     return ContentVersion.current()
 
 
+def _next_expiry(version: str) -> float | None:
+    """When the next page expires (a timestamp), remembered per content version.
+
+    Expiry is the one change to what a caller may read that happens by the clock, without a save (an
+    expired page, or anything below it, drops out of every listing). Expiry dates only change when a
+    page is saved, which bumps the version, so this is exact for as long as the version holds.
+    """
+    key = f"shuyuan-api:next-expiry:{version}"
+    cached = cache.get(key)
+    now = timezone.now()
+    if cached is not None and (cached == 0 or cached > now.timestamp()):
+        return cached or None
+    moment = (
+        Page.objects.filter(expire_at__gt=now).order_by("expire_at").values_list("expire_at", flat=True).first()
+    )
+    value = moment.timestamp() if moment else 0
+    cache.set(key, value, int(value - now.timestamp()) + 1 if value else None)
+    return value or None
+
+
+def cache_timeout(version: str, ttl: int) -> int:
+    """How long something computed now under ``version`` may be kept: ``ttl`` seconds, but never
+    past the next page expiry (0 when that is less than a second away: don't keep it)."""
+    expiry = _next_expiry(version)
+    if expiry is None:
+        return ttl
+    return max(0, min(ttl, int(expiry - timezone.now().timestamp())))
+
+
 def bump_content_version(**kwargs) -> None:
     """Called on every change that can alter what a caller may list (see ``apps``)."""
     from .models import ContentVersion
@@ -350,45 +385,55 @@ def bump_content_version(**kwargs) -> None:
     ContentVersion.bump()
 
 
-def visible_image_id_list(user, audiences: frozenset[str] | None = None) -> list[int]:
-    """``visible_image_ids`` evaluated once per content change and audience, kept for a minute.
+def visible_image_id_list(user, audiences: frozenset[str] | None = None, version: str | None = None) -> list[int]:
+    """The ids of the images this caller may list (see ``visible_image_ids``), remembered per content
+    version and audience for a minute at most.
 
-    Computing it reads every visible page and the reference index (hundreds of milliseconds on a
-    10,000-page site); the result only changes when pages, restrictions or images change, which bump
-    the version in the key. The short lifetime bounds staleness from page expiry and from reference
-    index updates that run as background tasks.
+    The result only changes when pages, restrictions or images change, which bump the version in the
+    key, or when a page expires (the lifetime never reaches past the next expiry). The short lifetime
+    bounds staleness from reference index updates, which run as background tasks.
     """
     audiences = audiences if audiences is not None else visibility.audiences_for(user)
     if not api_setting("CACHE_LISTINGS"):
-        return list(get_image_model().objects.filter(visible_image_ids(user)).values_list("pk", flat=True))
-    key = f"shuyuan-api:image-ids:{content_version()}:{','.join(sorted(audiences))}"
+        return visible_image_ids(user)
+    version = version if version is not None else content_version()
+    key = f"shuyuan-api:image-ids:{version}:{','.join(sorted(audiences))}"
     ids = cache.get(key)
     if ids is None:
-        ids = sorted(get_image_model().objects.filter(visible_image_ids(user)).values_list("pk", flat=True))
-        cache.set(key, ids, IMAGE_IDS_TTL)
+        ids = visible_image_ids(user)
+        cache.set(key, ids, cache_timeout(version, IMAGE_IDS_TTL))
     return ids
 
 
-def visible_image_ids(user) -> Q:
-    """A filter on images: those this caller may list, i.e. used by a page they can see.
+def visible_image_ids(user) -> list[int]:
+    """The images this caller may list, i.e. used by a page they can see, sorted by id.
 
     "Used" means the page's cover image (or any other image foreign key, read directly) or any
     reference Wagtail's reference index records from the page (StreamField and rich text). Images no
     visible page uses stay inside the CMS.
+
+    The visible pages are read once (one query through ``cms.visibility``) and matched here with the
+    image references, rather than as a sub-query per page type: that evaluated the visibility rule
+    over the whole tree once per type (most of a second on a 10,000-page site).
     """
-    visible_ids = visibility.pages_visible_to(user).values("pk")
-    q = Q(pk__in=[])
-    for model in apps.get_models():
-        if issubclass(model, Page) and model is not Page:
-            for name in image_fk_names(model):
-                q |= Q(pk__in=model.objects.filter(pk__in=visible_ids, **{f"{name}__isnull": False}).values(f"{name}_id"))
-    referenced = (
-        ReferenceIndex.objects.filter(
-            base_content_type=ContentType.objects.get_for_model(Page),
-            to_content_type=ContentType.objects.get_for_model(get_image_model()),
-            object_id__in=visibility.pages_visible_to(user).annotate(sid=Cast("pk", CharField())).values("sid"),
-        )
-        .annotate(image_id=Cast("to_object_id", BigIntegerField()))
-        .values("image_id")
-    )
-    return q | Q(pk__in=referenced)
+    visible = set(visibility.pages_visible_to(user).values_list("pk", flat=True))
+    wanted: set[int] = set()
+    uses = [
+        model.objects.filter(**{f"{name}__isnull": False}).values_list("pk", f"{name}_id").order_by()
+        for model in apps.get_models()
+        if issubclass(model, Page) and model is not Page
+        for name in image_fk_names(model)
+    ]
+    if uses:  # one query for the image foreign keys of every page type
+        rows = uses[0].union(*uses[1:], all=True) if len(uses) > 1 else uses[0]
+        wanted.update(image_id for pk, image_id in rows if pk in visible)
+    referenced = ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page),
+        to_content_type=ContentType.objects.get_for_model(get_image_model()),
+    ).values_list("object_id", "to_object_id")
+    for object_id, image_id in referenced:
+        if _int(object_id) in visible and _int(image_id):
+            wanted.add(_int(image_id))
+    if not wanted:
+        return []
+    return sorted(get_image_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))

@@ -12,9 +12,11 @@ import json
 from functools import cache as memoize
 from pathlib import Path
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.db.models import Count, Prefetch, QuerySet, Window
+from django.db.models.sql.where import AND
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path
 from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
@@ -43,7 +45,7 @@ from cms import visibility
 from . import fields as api_fields
 from .authentication import BearerTokenAuthentication
 from .conf import api_setting
-from .content import Resolver, content_version, visible_image_id_list
+from .content import IMAGE_IDS_TTL, Resolver, cache_timeout, content_version, visible_image_id_list
 from .filters import CUSTOM_FILTERS, SafeFieldsFilter, SafeLocaleFilter, ShuyuanFilter, VisibleSearchFilter
 from .throttling import ClientRateThrottle
 
@@ -74,21 +76,44 @@ def check_query_limits(request) -> None:
 
 def listing_cache_key(view, kind: str, model, ignore=("fields",)) -> str:
     """A cache key for facts about a listing: the caller's audiences (never the user), the query and
-    the content version (bumped by any page, restriction or image change)."""
+    the content version (bumped by any change to content, restrictions, images or documents)."""
     params = sorted((k, v) for k, v in view.request.GET.items() if k not in ignore)
     audiences = ",".join(sorted(view.audiences))
-    raw = repr((content_version(), audiences, model._meta.label, params))
+    raw = repr((view.content_version, audiences, model._meta.label, params))
     return f"shuyuan-api:{kind}:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+COUNT_IGNORES = ("limit", "offset", "fields", "order")
+
+
+def window_bounds(request) -> tuple[int, int]:
+    """``offset`` and ``limit`` checked exactly as Wagtail's pagination checks them."""
+    limit_max = getattr(settings, "WAGTAILAPI_LIMIT_MAX", 20)
+    try:
+        offset = int(request.GET.get("offset", 0))
+        if offset < 0:
+            raise ValueError()
+    except ValueError as exc:
+        raise BadRequestError("offset must be a positive integer") from exc
+    try:
+        limit = int(request.GET.get("limit", 20 if not limit_max else min(20, limit_max)))
+        if limit < 0:
+            raise ValueError()
+    except ValueError as exc:
+        raise BadRequestError("limit must be a positive integer") from exc
+    if limit_max and limit > limit_max:
+        raise BadRequestError(f"limit cannot be higher than {limit_max}")
+    return offset, limit
 
 
 class CachedCountPagination(WagtailPagination):
     """Wagtail's limit/offset pagination, with ``total_count`` remembered per query, audience and
-    content version (any page change bumps the version, so counts never outlive an edit)."""
+    content version (any edit bumps the version, so counts never outlive an edit)."""
 
     def paginate_queryset(self, queryset, request, view=None):
         if not isinstance(queryset, QuerySet) or not api_setting("CACHE_LISTINGS"):
             return super().paginate_queryset(queryset, request, view)
-        key = listing_cache_key(view, "count", queryset.model, ignore=("limit", "offset", "fields", "order"))
+        key = listing_cache_key(view, "count", queryset.model, ignore=COUNT_IGNORES)
         count = cache.get(key)
         original_count = queryset.count
 
@@ -97,7 +122,7 @@ class CachedCountPagination(WagtailPagination):
         window = super().paginate_queryset(queryset, request, view)
         queryset.count = original_count
         if count is None:
-            cache.set(key, self.total_count, COUNT_TTL)
+            cache.set(key, self.total_count, cache_timeout(view.content_version, COUNT_TTL))
         return window
 
 
@@ -113,6 +138,67 @@ class ApiViewMixin:
         context = super().get_renderer_context()
         context["indent"] = None  # compact JSON for apps on mobile networks
         return context
+
+    # Rendered responses are kept for RESPONSE_CACHE_TTL seconds at most (and never past the next page
+    # expiry); an endpoint may cap that further.
+    response_ttl_cap: int | None = None
+
+    @property
+    def content_version(self) -> str:
+        """The content version, read once per request (see ``ContentVersion``)."""
+        if not hasattr(self, "_content_version"):
+            self._content_version = content_version()
+        return self._content_version
+
+    def response_cache_key(self) -> str | None:
+        """Where the rendered response of this request is kept, or None if it isn't.
+
+        Keyed by what a response depends on: the content version (any edit to content, restrictions,
+        images or documents changes it), the caller's audiences (never the user: nothing in these
+        responses is per user), the endpoint and the whole query. Search results (the index follows
+        edits in the background) and random order are never kept.
+        """
+        if not api_setting("CACHE_LISTINGS") or not api_setting("RESPONSE_CACHE_TTL"):
+            return None
+        get = self.request.GET
+        if "search" in get or get.get("order") == "random":
+            return None
+        raw = repr(
+            (
+                self.content_version,
+                sorted(self.audiences),
+                type(self).__name__,
+                self.action,
+                sorted(self.kwargs.items()),
+                sorted(get.lists()),
+            )
+        )
+        return "shuyuan-api:response:" + hashlib.sha256(raw.encode()).hexdigest()
+
+    def cached_response(self, produce):
+        """The response ``produce()`` makes, rendered once and reused while its key holds.
+
+        Authentication, throttling and the query checks have run already (``initial``); only the work
+        of answering is saved. Errors are never kept.
+        """
+        key = self.response_cache_key()
+        body = cache.get(key) if key else None
+        if body is None:
+            response = produce()
+            if key is None or response.status_code != 200 or not isinstance(response, Response):
+                return response
+            body = JSONRenderer().render(response.data, "application/json", {"indent": None})
+            ttl = api_setting("RESPONSE_CACHE_TTL")
+            timeout = cache_timeout(self.content_version, min(ttl, self.response_ttl_cap or ttl))
+            if timeout:
+                cache.set(key, body, timeout)
+        return HttpResponse(body, content_type="application/json")
+
+    def listing_view(self, request):
+        return self.cached_response(lambda: super(ApiViewMixin, self).listing_view(request))
+
+    def detail_view(self, request, pk):
+        return self.cached_response(lambda: super(ApiViewMixin, self).detail_view(request, pk))
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -262,13 +348,32 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
         except (LookupError, ValueError) as exc:
             raise BadRequestError("type doesn't exist") from exc
         if len(models) == 1 and models[0] is not Page:
-            # The rule applied to the type's own table: much cheaper than Wagtail's "pk in (visible pages)".
-            queryset = self.visible_pages(models[0].objects.all()).filter(depth__gt=1)
-            return optimise(queryset)
+            return optimise(self.visible_pages_of_type(models[0]))
         queryset = super().get_queryset()
         if queryset.model is Page:
             return queryset.select_related("locale")
         return optimise(queryset)
+
+    def visible_pages_of_type(self, model):
+        """The caller's visible pages of one type, on the type's own table.
+
+        Much cheaper in SQL than Wagtail's "pk in (visible pages)". The conditions of the rule are the
+        ones ``get_base_queryset`` built (building them reads the restrictions and the hidden branches,
+        a quarter of a cold listing), reused on the page table joined under its own name; if the rule
+        ever needs more than the page table, the rule is simply applied again to the type's table.
+        """
+        base = self.get_base_queryset().query
+        table = Page._meta.db_table
+        typed = model.objects.filter(depth__gt=1)  # joins the page table, under its own name
+        simple = (
+            set(base.alias_map) == {table}
+            and not (base.annotations or base.extra or base.group_by or base.distinct or base.combinator)
+            and table in typed.query.alias_map
+        )
+        if not simple:
+            return self.visible_pages(model.objects.all()).filter(depth__gt=1)
+        typed.query.where.add(base.where.clone(), AND)
+        return typed
 
     @classmethod
     def get_field_serializer_overrides(cls, model):
@@ -281,27 +386,60 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
         return overrides
 
     def paginate_queryset(self, queryset):
-        window = super().paginate_queryset(queryset)
-        if isinstance(window, QuerySet) and window.model is not Page:
-            # Sort and slice on ids only, then fetch the rows (with their large bodies) of that page:
-            # sorting thousands of full rows to keep twenty is what made big listings slow. The ids of
-            # a window are remembered like counts (same key rules), except for random order.
-            cacheable = api_setting("CACHE_LISTINGS") and self.request.GET.get("order") != "random"
-            key = listing_cache_key(self, "ids", window.model) if cacheable else None
-            ids = cache.get(key) if key else None
-            if ids is None:
-                ids = list(window.values_list("pk", flat=True))
-                if key:
-                    cache.set(key, ids, COUNT_TTL)
-            # Fetched through the visible queryset again: a remembered id can never bring back a page
-            # that has since become hidden.
-            rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
-            items = [rows[pk] for pk in ids if pk in rows]
+        if not isinstance(queryset, QuerySet):  # search results: Wagtail's pagination
+            items = list(super().paginate_queryset(queryset))
         else:
-            items = list(window)
+            items = self.window_of(queryset)
         self.resolver.prepare(items)
         self.resolver.prefetch_audiences(item.pk for item in items)
         return items
+
+    def window_of(self, queryset) -> list:
+        """The rows of the requested window and the total count, with as little SQL as possible.
+
+        Sort and slice on ids only, then fetch the rows (with their large bodies) of that window:
+        sorting thousands of full rows to keep twenty is what made big listings slow. When the count
+        isn't known yet, one query gives both the window's ids and the count (a window function), so
+        the visibility rule is evaluated over the tree once, not twice. Counts and id windows are
+        remembered per query, audience and content version (not for random order).
+        """
+        offset, limit = window_bounds(self.request)
+        paginator = self.paginator
+        paginator.view = self
+        caching = api_setting("CACHE_LISTINGS")
+        count_key = listing_cache_key(self, "count", queryset.model, ignore=COUNT_IGNORES) if caching else None
+        ids_key = (
+            listing_cache_key(self, "ids", queryset.model)
+            if caching and self.request.GET.get("order") != "random"
+            else None
+        )
+        count = cache.get(count_key) if count_key else None
+        known_count = count is not None
+        ids = cache.get(ids_key) if ids_key else None
+        if ids is None:
+            if count is None and limit and not queryset.query.distinct:
+                rows = list(
+                    queryset.annotate(_api_total=Window(Count("pk")))
+                    .values_list("pk", "_api_total")[offset : offset + limit]
+                )
+                ids = [pk for pk, _total in rows]
+                if rows:
+                    count = rows[0][1]
+            else:
+                ids = list(queryset.values_list("pk", flat=True)[offset : offset + limit])
+            if ids_key:
+                cache.set(ids_key, ids, cache_timeout(self.content_version, COUNT_TTL))
+        if count is None:
+            count = queryset.count()  # limit=0, or an offset past the end
+        if count_key and not known_count:
+            cache.set(count_key, count, cache_timeout(self.content_version, COUNT_TTL))
+        paginator.total_count = count
+        if not ids:
+            return []
+        # Fetched through the visible queryset again: a remembered id can never bring back a page that
+        # has since become hidden.
+        rows = {row.pk: row for row in queryset.filter(pk__in=ids).order_by()}
+        return [rows[pk] for pk in ids if pk in rows]
 
     def get_object(self):
         first = not hasattr(self, "_prepared_object")
@@ -316,14 +454,21 @@ class ImagesViewSet(ApiViewMixin, ImagesAPIViewSet):
     """Images used by a page the caller can see (see ``content.visible_image_ids``), with renditions."""
 
     filter_backends = [SafeFieldsFilter, OrderingFilter, SearchFilter]
+    response_ttl_cap = IMAGE_IDS_TTL  # which images are listed follows the reference index (background tasks)
     body_fields = ImagesAPIViewSet.body_fields + ["alt", "source", "credit", "renditions"]
     listing_default_fields = ImagesAPIViewSet.listing_default_fields + ["width", "height", "renditions"]
 
     def get_queryset(self):
+        # Wagtail asks twice per listing: work out which images are visible once.
+        if not hasattr(self, "_queryset"):
+            self._queryset = self._build_queryset()
+        return self._queryset
+
+    def _build_queryset(self):
         specs = list(api_setting("RENDITIONS").values())
         return (
             get_image_model()
-            .objects.filter(pk__in=visible_image_id_list(self.request.user, self.audiences))
+            .objects.filter(pk__in=visible_image_id_list(self.request.user, self.audiences, self.content_version))
             .order_by("id")
             .prefetch_renditions(*specs)
             .prefetch_related("tags")

@@ -1,12 +1,12 @@
-"""Admin hooks of the API: the "preview in the app" button and its URL; audience checks on downloads."""
+"""Admin hooks of the API: the "preview in the app" button and its URL.
 
-from django.http import HttpResponseForbidden
+Audience checks on ``/documents/<id>/…`` downloads are ``media.wagtail_hooks.check_document_audience``;
+the API's own ``documents/<id>/download/`` checks the audience through its queryset."""
+
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.widgets import Button
-
-from cms import visibility
 
 from . import preview
 
@@ -26,15 +26,3 @@ def app_preview_button(page, user, view_name, next_url=None):
             priority=80,
             attrs={"target": "_blank", "rel": "noopener"},
         )
-
-
-@hooks.register("before_serve_document")
-def check_document_audience(document, request):
-    """``/documents/<id>/…`` serves a members-only file only to a signed-in member, and an internal
-    file only to people who may use the admin."""
-    audience = getattr(document, "audience", visibility.Audience.PUBLIC)
-    if audience == visibility.Audience.PUBLIC or request.user.has_perm("wagtailadmin.access_admin"):
-        return None
-    if audience == visibility.Audience.MEMBERS and visibility.is_member(request.user):
-        return None
-    return HttpResponseForbidden()

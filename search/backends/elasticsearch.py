@@ -11,7 +11,8 @@ OPTIONS:
     MAX_CHUNK_BYTES bytes per bulk request (default 10 MB)
     TIMEOUT         request timeout in seconds (default 10)
     REFRESH         true: writes return only once searchable (tests); default false
-    TITLE_BOOST, PHRASE_BOOST, PHRASE_SLOP, BIGRAM_WEIGHT: as for the embedded engine
+    TITLE_BOOST, PHRASE_BOOST, PHRASE_SLOP, PAIR_BOOST, PAIR_SLOP, QTF_WEIGHT, BIGRAM_WEIGHT,
+    BIGRAM_CHARS    as for the embedded engine
     CLIENT_OPTIONS  extra keyword arguments for ``elasticsearch.Elasticsearch``
                     (api_key, basic_auth, ca_certs, node_class, ...)
 
@@ -46,7 +47,7 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, normalize, normalize_doc_number
+from search.text import QueryTerms, needs_t2s, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,10 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self.phrase_boost = float(opts.get("PHRASE_BOOST", 0.5))
         self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
         self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
+        self.bigram_chars = int(opts.get("BIGRAM_CHARS", 300))
+        self.pair_boost = float(opts.get("PAIR_BOOST", 0.3))
+        self.pair_slop = int(opts.get("PAIR_SLOP", 2))
+        self.qtf_weight = float(opts.get("QTF_WEIGHT", 0.5))
         # The SDK is imported here, not at module level, so projects without
         # Elasticsearch configured never import it.  Creating the client opens no connection.
         import elasticsearch
@@ -131,7 +136,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         parts = [doc.subtitle, doc.summary, doc.body, doc.issuing_body, doc.doc_number]
         parts.extend(a.text for a in doc.attachments)
         parts.extend(a.title for a in doc.attachments)
-        body = normalize("\n".join(p for p in parts if p))
+        body = normalize("\n".join(p for p in parts if p), t2s=needs_t2s(doc.locale))
         if self.analyzer_mode == "ik":
             title_text, body_text = title, body
         else:
@@ -145,7 +150,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             "title_raw": title,
             "title_terms": sorted(set(an.tokens(title, normalized=True))),
             "body": body_text,
-            "bigrams": title + "\n" + body,
+            "bigrams": title + "\n" + (body[: self.bigram_chars] if self.bigram_chars > 0 else body),
             "date": doc.date.isoformat() if doc.date else None,
             "payload": {
                 "title": doc.title,
@@ -306,18 +311,25 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                 should.append(Q("match", body={"query": terms.text}))
                 should.append(Q("match_phrase", body={"query": terms.text, "slop": self.phrase_slop, "boost": self.phrase_boost}))
         else:
-            for group in terms.groups:
+            for i, group in enumerate(terms.groups):
                 alternatives = []
                 for term in group:
                     alternatives.append(Q("term", title={"value": term, "boost": self.title_boost}))
                     alternatives.append(Q("term", body={"value": term}))
-                should.append(Q("dis_max", queries=alternatives, tie_breaker=0.1))
+                weight = terms.weight(i, self.qtf_weight)
+                if weight == 1.0:
+                    should.append(Q("dis_max", queries=alternatives, tie_breaker=0.1))
+                else:
+                    should.append(Q("dis_max", queries=alternatives, tie_breaker=0.1, boost=weight))
             if len(terms.phrase) >= 2 and self.phrase_boost > 0:
                 phrase = " ".join(terms.phrase)
                 should.append(Q("match_phrase", body={"query": phrase, "slop": self.phrase_slop, "boost": self.phrase_boost}))
                 should.append(
                     Q("match_phrase", title={"query": phrase, "slop": self.phrase_slop, "boost": self.phrase_boost * self.title_boost})
                 )
+            if len(terms.phrase) >= 3 and self.pair_boost > 0:
+                for a, b in terms.pairs():
+                    should.append(Q("match_phrase", body={"query": f"{a} {b}", "slop": self.pair_slop, "boost": self.pair_boost}))
         if self.bigram_weight > 0:
             for bigram in terms.bigrams:
                 should.append(Q("term", bigrams={"value": bigram, "boost": self.bigram_weight}))

@@ -6,14 +6,30 @@ OPTIONS:
     TITLE_BOOST     weight of a title match, added to the body match (default 1.0)
     PHRASE_BOOST    weight of the query's words appearing close together (default 0.5)
     PHRASE_SLOP     how far apart "close together" may be, in tokens (default 3)
+    PAIR_BOOST      weight of each pair of adjacent query words appearing within PAIR_SLOP
+                    tokens of each other (default 0.3; the sequential-dependence idea: a long
+                    question rarely matches as a whole phrase, its word pairs often do)
+    PAIR_SLOP       (default 2)
+    QTF_WEIGHT      extra weight of a query word for each time the query repeats it (default 0.5)
     BIGRAM_WEIGHT   weight of the character-bigram field that catches unknown words (default 1.0);
                     0 also leaves the field empty at index time (it is most of tantivy's
                     indexing work), so rebuild after raising it from 0
+    BIGRAM_CHARS    the bigram field covers the title and the first BIGRAM_CHARS characters of
+                    the text (default 300; 0: all of it).  Bigrams of the whole text cost twice
+                    the indexing time of the word fields (every distinct pair is a term); the
+                    word fields cover the rest of the text
     WRITER_HEAP     tantivy writer heap in bytes (default 64 MB)
     WRITER_THREADS  tantivy writer threads (default 1)
     INDEX_WORKERS   processes that segment text during a rebuild (default 1: in process);
                     rjieba lets go of the GIL only while it cuts (its token lists need it):
                     threads measured no faster, so only processes add cores
+
+Indexing cost (news corpus, 19,387 items): rjieba segmentation is most of the
+Python side, the word and bigram postings most of tantivy's; the two run in
+parallel (tantivy indexes in its own thread while Python prepares the next
+documents), so on two cores a rebuild takes about the longer of the two.
+Text of zh-hans documents skips OpenCC (it is simplified already; queries are
+always converted), and the bigram field stops after BIGRAM_CHARS.
 
 On disk: ``PATH/CURRENT`` names the live generation directory.  A rebuild
 writes a new generation, replays the writes that arrived meanwhile (journal),
@@ -51,11 +67,11 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, cjk_runs, normalize, normalize_doc_number
+from search.text import QueryTerms, cjk_runs, needs_t2s, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEYWORD_FIELDS = ("kind", "locale", "audience", "material_type", "topics", "year", "column", "issuing_body", "province", "category")
 Occur = tantivy.Occur
 Query = tantivy.Query
@@ -85,7 +101,10 @@ def build_schema() -> tantivy.Schema:
     # only the pairs the query side can send (search.text.cjk_bigrams).
     sb.add_text_field("bigrams", tokenizer_name=BIGRAM_TOKENIZER, index_option="freq")
     sb.add_integer_field("date_key", fast=True, indexed=True)
+    # Display data (JSON: id, kind, title, url, date, attachment sections) and the
+    # original main text (UTF-8), kept apart so indexing never JSON-encodes long text.
     sb.add_bytes_field("payload", stored=True)
+    sb.add_bytes_field("text", stored=True)
     return sb.build()
 
 
@@ -109,7 +128,11 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         self.title_boost = float(opts.get("TITLE_BOOST", 1.0))
         self.phrase_boost = float(opts.get("PHRASE_BOOST", 0.5))
         self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
+        self.pair_boost = float(opts.get("PAIR_BOOST", 0.3))
+        self.pair_slop = int(opts.get("PAIR_SLOP", 2))
+        self.qtf_weight = float(opts.get("QTF_WEIGHT", 0.5))
         self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
+        self.bigram_chars = int(opts.get("BIGRAM_CHARS", 300))
         self.writer_heap = int(opts.get("WRITER_HEAP", 64_000_000))
         self.writer_threads = int(opts.get("WRITER_THREADS", 1))
         self.index_workers = int(opts.get("INDEX_WORKERS", 1))
@@ -193,18 +216,24 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         """Field values of a document: segmentation happens here (the costly part of indexing)."""
         an = self.analyzer
         title = normalize(doc.title)
-        text_parts = [doc.subtitle, doc.summary, doc.body, doc.issuing_body, doc.doc_number]
-        text_parts.extend(a.text for a in doc.attachments)
-        text_parts.extend(a.title for a in doc.attachments)
-        body = normalize("\n".join(p for p in text_parts if p))
+        t2s = needs_t2s(doc.locale)  # zh-hans text is already simplified: skip OpenCC on the long text
+        main = "\n".join(p for p in (doc.subtitle, doc.summary, doc.body) if p)
+        if doc.attachments or doc.issuing_body or doc.doc_number:
+            text_parts = [main, doc.issuing_body, doc.doc_number]
+            text_parts.extend(a.text for a in doc.attachments)
+            text_parts.extend(a.title for a in doc.attachments)
+            body = normalize("\n".join(p for p in text_parts if p), t2s=t2s)
+        else:
+            body = normalize(main, t2s=t2s)
         payload = {
             "id": doc.id,
             "kind": doc.kind,
             "title": doc.title,
             "url": doc.url,
             "date": doc.date.isoformat() if doc.date else None,
-            "sections": doc.sections(),
         }
+        if doc.attachments:
+            payload["attachments"] = [(a.title, a.page, a.text) for a in doc.attachments if a.text]
         fields: dict[str, Any] = {
             "id": doc.id,
             "kind": doc.kind,
@@ -215,9 +244,11 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             "body": an.index_text(body, normalized=True),
             "date_key": _date_key(doc.date),
             "payload": json.dumps(payload, ensure_ascii=False).encode(),
+            "text": main.encode(),
         }
         if self.bigram_weight > 0:
-            fields["bigrams"] = cjk_runs(title) + cjk_runs(body)
+            lead = body[: self.bigram_chars] if self.bigram_chars > 0 else body
+            fields["bigrams"] = cjk_runs(f"{title}\n{lead}")
         for name in ("material_type", "year", "column", "issuing_body", "province", "category"):
             value = getattr(doc, name)
             if value:
@@ -380,14 +411,15 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         if terms.is_empty:
             return None
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        for group in terms.groups:
+        for i, group in enumerate(terms.groups):
             alternatives = []
             for term in group:
                 alternatives.append(Query.boost_query(self._term("title", term), self.title_boost))
                 alternatives.append(self._term("body", term))
             # synonyms of one word count once, as the best of them
             q = alternatives[0] if len(alternatives) == 1 else Query.disjunction_max_query(alternatives, 0.1)
-            should.append((Occur.Should, q))
+            weight = terms.weight(i, self.qtf_weight)
+            should.append((Occur.Should, q if weight == 1.0 else Query.boost_query(q, weight)))
         if self.bigram_weight > 0:
             for bigram in terms.bigrams:
                 should.append((Occur.Should, Query.boost_query(self._term("bigrams", bigram), self.bigram_weight)))
@@ -397,6 +429,10 @@ class EmbeddedSearchBackend(BaseSearchBackend):
                 should.append(
                     (Occur.Should, Query.boost_query(Query.phrase_query(self.schema, field, phrase, self.phrase_slop), boost))
                 )
+        if len(phrase) >= 3 and self.pair_boost > 0:
+            for a, b in terms.pairs():
+                pair = Query.phrase_query(self.schema, "body", [a, b], self.pair_slop)
+                should.append((Occur.Should, Query.boost_query(pair, self.pair_boost)))
         if len(terms.doc_number) >= 4:
             should.append((Occur.Should, Query.boost_query(self._term("doc_number", terms.doc_number), 50.0)))
         if terms.text:
@@ -442,7 +478,9 @@ class EmbeddedSearchBackend(BaseSearchBackend):
     def _hit(self, searcher: tantivy.Searcher, key: Any, addr: tantivy.DocAddress, terms: set[str], by_date: bool) -> SearchHit:
         stored = searcher.doc(addr)
         payload = json.loads(stored.get_first("payload"))
-        snippet = best_snippet([tuple(s) for s in payload["sections"]], terms)
+        sections = [("", None, (stored.get_first("text") or b"").decode())]
+        sections.extend(tuple(s) for s in payload.get("attachments", ()))
+        snippet = best_snippet(sections, terms)
         return SearchHit(
             id=payload["id"],
             kind=payload["kind"],

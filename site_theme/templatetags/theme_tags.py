@@ -1,7 +1,10 @@
 """Navigation, breadcrumbs and language alternates for the site theme.
 
 Everything here is computed once per request and page and cached on the request, because the static
-publisher renders thousands of pages per run and every saved query counts.
+publisher renders thousands of pages per run and every saved query counts. The publisher shares one
+store between all the pages of a build and puts a ``SiteIndex`` in it (``store["index"]``): the whole
+site's menus, homes, translations and URLs loaded with a few queries, answered from memory. Without an
+index (the CMS), each request asks the database, in a few queries.
 """
 
 from __future__ import annotations
@@ -10,35 +13,60 @@ from django import template
 from django.conf import settings
 from django.utils import translation
 from wagtail.models import Locale, Page, Site
+from wagtail.templatetags.wagtailcore_tags import pageurl
 
 from cms import visibility
 
 register = template.Library()
 
+#: key of the shared ``SiteIndex`` in the store (set by the static publisher)
+INDEX_KEY = "index"
 
-def _cache(request, key, compute):
+
+def _store(request) -> dict:
     store = getattr(request, "_shuyuan_theme_cache", None)
     if store is None:
         store = {}
         if request is not None:
             request._shuyuan_theme_cache = store
+    return store
+
+
+def _cache(request, key, compute):
+    store = _store(request)
     if key not in store:
         store[key] = compute()
     return store[key]
 
 
+def _index(request):
+    """The build-wide ``SiteIndex``, if the publisher provided one for this request's audience."""
+    index = _store(request).get(INDEX_KEY) if request is not None else None
+    if index is None:
+        return None
+    user = getattr(request, "user", None)
+    if visibility.is_member(user) != visibility.is_member(index.user):
+        return None
+    return index
+
+
+def _locales(request) -> dict[str, Locale]:
+    return _cache(request, "locales", lambda: {loc.language_code: loc for loc in Locale.objects.all()})
+
+
 def _home_for(request, page):
+    index = _index(request)
+    if index is not None:
+        return index.home(getattr(page, "locale_id", None), translation.get_language())
     locale_id = page.locale_id if page is not None else None
+    if locale_id is None:
+        loc = _locales(request).get(translation.get_language() or settings.LANGUAGE_CODE)
+        locale_id = loc.pk if loc else None
 
     def compute():
         from cms.models import HomePage
 
-        qs = HomePage.objects.live()
-        if locale_id:
-            qs = qs.filter(locale_id=locale_id)
-        else:
-            qs = qs.filter(locale__language_code=translation.get_language() or settings.LANGUAGE_CODE)
-        return qs.first()
+        return HomePage.objects.live().filter(locale_id=locale_id).first() if locale_id else None
 
     return _cache(request, ("home", locale_id), compute)
 
@@ -55,6 +83,9 @@ def nav_items(context):
     home = _home_for(request, context.get("page"))
     if home is None:
         return []
+    index = _index(request)
+    if index is not None:
+        return index.nav(home)
     user = getattr(request, "user", None)
     return _cache(
         request,
@@ -68,7 +99,22 @@ def breadcrumbs(context):
     page = context.get("page")
     if page is None or page.depth <= 2:
         return []
+    index = _index(context.get("request"))
+    if index is not None:
+        return index.breadcrumbs(page)
     return list(page.get_ancestors().filter(depth__gt=1))
+
+
+@register.simple_tag(takes_context=True)
+def page_href(context, page):
+    """``{% pageurl page %}``, remembered per page for the rest of the request (or of the build)."""
+    request = context.get("request")
+    if request is None or not isinstance(page, Page) or page.pk is None:
+        return pageurl(context, page)
+    index = _index(request)
+    if index is not None:
+        return index.url_of(page, request)
+    return _cache(request, ("url", page.pk), lambda: pageurl(context, page))
 
 
 @register.simple_tag(takes_context=True)
@@ -77,18 +123,21 @@ def language_alternates(context):
     request = context.get("request")
     page = context.get("page")
     user = getattr(request, "user", None)
+    index = _index(request)
+    if index is not None:
+        return _cache(request, ("langs", getattr(page, "pk", None)), lambda: index.alternates(page, request))
 
     def compute():
-        locales = {loc.language_code: loc for loc in Locale.objects.all()}
+        from cms.models import HomePage
+
+        locales = _locales(request)
         translations = {}
         if page is not None and getattr(page, "translation_key", None):
             qs = visibility.pages_visible_to(user, Page.objects.filter(translation_key=page.translation_key))
             translations = {p.locale_id: p for p in qs}
         homes = {}
-        from cms.models import HomePage
-
-        for home in HomePage.objects.live():
-            homes[home.locale_id] = home
+        for home in HomePage.objects.live().order_by("path"):
+            homes.setdefault(home.locale_id, home)
         items = []
         for code, name in settings.LANGUAGES:
             loc = locales.get(code)
@@ -147,3 +196,64 @@ def term_label(context, term):
         return (translated or term).name
 
     return _cache(request, ("term", type(term).__name__, term.translation_key, locale_id), compute)
+
+
+# -- fragments shared between pages -----------------------------------------------------------------------
+def _key_part(value):
+    """A hashable stand-in for a fragment key argument (pages by identity, lists element-wise)."""
+    from django.db.models import Model
+
+    if isinstance(value, Model):
+        return (value._meta.label, value.pk)
+    if isinstance(value, (list, tuple)):
+        return tuple(_key_part(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key_part(v)) for k, v in value.items()))
+    return value
+
+
+class FragmentNode(template.Node):
+    def __init__(self, name, args, nodelist) -> None:
+        self.name, self.args, self.nodelist = name, args, nodelist
+
+    def render(self, context):
+        request = context.get("request")
+        if _index(request) is None:  # the CMS: render as usual
+            return self.nodelist.render(context)
+        key = (
+            "fragment", self.name, translation.get_language(),
+            *(_key_part(arg.resolve(context)) for arg in self.args),
+        )
+        store = _store(request)
+        html = store.get(key)
+        if html is None:
+            html = store[key] = self.nodelist.render(context)
+        return html
+
+
+@register.tag
+def fragment(parser, token):
+    """``{% fragment "name" key1 key2 ... %}...{% endfragment %}``: while the static publisher builds the
+    site, the output is rendered once per distinct key (and language) and reused on every page.
+
+    The keys must name everything the fragment's output depends on besides the active language; in the
+    CMS (no shared store) the fragment is rendered every time.
+    """
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("fragment needs a name")
+    name = bits[1].strip("\"'")
+    args = [parser.compile_filter(b) for b in bits[2:]]
+    nodelist = parser.parse(("endfragment",))
+    parser.delete_first_token()
+    return FragmentNode(name, args, nodelist)
+
+
+@register.simple_tag(takes_context=True)
+def nav_state(context, home, items):
+    """What the main menu's markup depends on for this page: whether it is the home page and which
+    menu items are marked current (same test as the template: ``item.path in page.path``)."""
+    page = context.get("page")
+    if not page:
+        return (False, ())
+    return (page.pk == getattr(home, "pk", None), tuple(i.pk for i in items if i.path in page.path))

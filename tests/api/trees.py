@@ -101,19 +101,21 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
 
     restricted: dict[int, str] = {home.pk: "public"}  # audience from view restrictions, self and ancestors
 
+    hidden: dict[int, bool] = {home.pk: False}  # unpublished or expired, itself or an ancestor
+
     def add(parent, parent_audience: str, model, **fields):
-        # ``parent_audience`` is unused by the rule (kept for readability of the calls below): an
-        # unpublished or expired page hides itself only, its restriction is what children inherit.
+        # ``parent_audience`` is unused by the rule (kept for readability of the calls below): children
+        # inherit restrictions, and an unpublished or expired page hides itself and everything below it.
         own = _pick_audience(rng)
         live = rng.random() > 0.15
         expired = live and rng.random() < 0.1
         inherited = max(own, restricted[parent.pk], key=RANK.__getitem__)
-        effective = "internal" if not live or expired else inherited
+        hidden_here = hidden[parent.pk] or not live or expired
+        effective = "internal" if hidden_here else inherited
         n = next(counter)
         page = model(
             title=f"{model.__name__} {MARK[effective]} {n}",
-            # A live child of an unpublished page is visible under the rule, and its URL shows this slug:
-            # the slug carries the restriction audience, the rest the effective one.
+            # The slug carries the restriction audience, the rest the effective one.
             slug=f"{MARK[inherited]}-{seed}-{n}",
             summary=f"summary {MARK[effective]}",
             audience=own,
@@ -125,6 +127,7 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
         )
         parent.add_child(instance=page)
         restricted[page.pk] = inherited
+        hidden[page.pk] = hidden_here
         tree.pages[page.pk] = effective
         tree.types.setdefault(model.__name__, set()).add(page.pk)
         return page, effective

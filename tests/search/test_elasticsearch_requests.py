@@ -183,3 +183,16 @@ def test_search_response_is_read_into_hits_snippets_and_facets(node):
     assert hit.id == "page:9" and hit.score == 3.5
     assert hit.title_html == "<mark>三會一課</mark>制度"  # original traditional text, highlighted
     assert "<mark>三會一課</mark>" in hit.snippet_html
+
+
+def test_bigrams_cover_the_title_and_the_lead_and_the_query_weighs_repeats_and_pairs(node):
+    engine = make(node, BIGRAM_CHARS=10)
+    source = engine.to_source(SearchDocument(id="page:1", kind="material", title="通知", body="开头一段话" * 10))
+    assert source["bigrams"] == "通知\n" + "开头一段话" * 2
+    hant = engine.to_source(SearchDocument(id="page:2", kind="material", title="通知", body="黨員", locale="zh-hant"))
+    assert hant["body"] == "党员"  # traditional locales are converted at index time, like the embedded engine
+    body = engine.build_search(SearchQuery(q="行纪合同如何成立？行纪合同何时生效？")).to_dict()
+    should = body["query"]["bool"]["must"][0]["bool"]["should"]
+    assert any(c.get("dis_max", {}).get("boost") == 1.5 for c in should)  # a repeated word weighs more
+    pairs = [c["match_phrase"]["body"] for c in should if c.get("match_phrase", {}).get("body", {}).get("slop") == 2]
+    assert pairs and all(p["boost"] == 0.3 and len(p["query"].split()) == 2 for p in pairs)

@@ -108,3 +108,37 @@ def test_bigram_weight_zero_skips_the_bigram_field():
     assert "bigrams" not in engine.to_fields(d(1, body="张三丰说"))
     engine.rebuild([d(1, body="张三丰说")])
     assert ids(engine, "张三丰") == ["page:1"]  # the word fields still match
+
+
+def test_bigram_field_covers_the_title_and_the_lead_of_the_text():
+    body = "开头一段。" + "甲" * 400 + "。结尾新词"
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True, "BIGRAM_CHARS": 100})
+    pairs = "".join(engine.to_fields(d(1, title="通知", body=body))["bigrams"])
+    assert pairs.startswith("通知开头一段") and "结尾" not in pairs
+    engine.rebuild([d(1, title="通知", body=body)])
+    assert ids(engine, "结尾新词") == ["page:1"]  # the word fields still cover the whole text
+    whole = EmbeddedSearchBackend({"IN_MEMORY": True, "BIGRAM_CHARS": 0})
+    assert "结尾新词" in whole.to_fields(d(1, body=body))["bigrams"]
+
+
+def test_only_traditional_locales_are_converted_at_index_time_and_queries_always_are():
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True})
+    hant = SearchDocument(id="page:1", kind="article", title="通知", body="黨員學習資料", locale="zh-hant")
+    hans = SearchDocument(id="page:2", kind="article", title="通知", body="党员学习资料")
+    assert "党员" in engine.to_fields(hant)["body"].split()
+    engine.rebuild([hant, hans])
+    assert ids(engine, "黨員學習") == ["page:1", "page:2"]
+    assert ids(engine, "党员学习") == ["page:1", "page:2"]
+    hit = next(h for h in engine.search(SearchQuery(q="学习资料", audiences=PUBLIC)).hits if h.id == "page:1")
+    assert "學習資料" in hit.snippet_html  # snippets are cut from the original text
+
+
+def test_repeated_query_words_and_word_pairs_shape_the_ranking():
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True})
+    engine.rebuild([
+        d(1, title="甲", body="支部 换届 选举 程序 说明"),  # the two words side by side
+        d(2, title="乙", body="支部 活动 安排 以及 年度 工作 计划 和 选举 换届"),  # far apart
+    ])
+    assert ids(engine, "支部换届选举")[:1] == ["page:1"]
+    res = engine.search(SearchQuery(q="支部换届选举", audiences=PUBLIC))
+    assert [h.id for h in res.hits][0] == "page:1"

@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 from search.highlight import best_snippet, highlight
-from search.text import Analyzer, cjk_bigrams, cjk_runs, find_doc_number, normalize, normalize_doc_number
+from search.text import (
+    Analyzer,
+    cjk_bigrams,
+    cjk_runs,
+    find_doc_number,
+    needs_t2s,
+    normalize,
+    normalize_doc_number,
+)
 
 
 def test_normalize_traditional_fullwidth_and_case():
     assert normalize("三會一課 ＡＢＣ１２３") == "三会一课 abc123"
     assert len(normalize("黨建書苑")) == len("黨建書苑")
+
+
+def test_normalize_without_t2s_for_simplified_locales():
+    assert normalize("三會一課 ＡＢＣ", t2s=False) == "三會一課 abc"  # half-width and lower case still
+    assert not needs_t2s("zh-hans") and needs_t2s("zh-hant") and needs_t2s("en") and needs_t2s("")
+
+
+def test_query_counts_repeated_words_and_lists_adjacent_pairs():
+    q = Analyzer().query("行纪合同如何成立？行纪合同何时生效？")
+    counts = dict(zip((g[0] for g in q.groups), q.counts, strict=True))
+    assert counts["行纪"] == 2 or counts.get("合同") == 2
+    assert q.weight(q.groups.index(("合同",)), 0.5) == 1.5
+    assert q.weight(len(q.groups) + 5) == 1.0  # out of range: a plain word
+    pairs = q.pairs()
+    assert pairs and all(a != b for a, b in pairs) and len(pairs) == len(set(pairs))
+    assert all(" ".join(p) in " ".join(q.phrase) for p in pairs)
 
 
 def test_custom_words_are_kept_whole_and_default_includes_party_terms():
