@@ -81,6 +81,7 @@ def update_pages(page_ids: Iterable[int], *, descendants: bool = False) -> tuple
         logger.warning("search: engine unavailable, queued %d update(s): %s", len(docs) + len(gone), exc)
         _queue([d.id for d in docs], "index", exc)
         _queue(gone, "delete", exc)
+        schedule_replay()
         return 0, 0
     replay_pending()
     return len(docs), len(gone)
@@ -115,6 +116,31 @@ def replay_pending(limit: int = 500) -> int:
         return 0
     PendingIndexUpdate.objects.filter(pk__in=[p.pk for p in pending]).delete()
     return len(pending)
+
+
+REPLAY_DELAYS = (10, 30, 60, 120, 300, 600)  # seconds between replay attempts while the engine is down
+
+
+def schedule_replay(attempt: int = 0) -> bool:
+    """Queue a replay of the pending updates after a back-off delay, when the task backend can defer
+    jobs (the database backend used by ``./dev up`` and production can; the test backend cannot).
+    Returns whether a replay was scheduled."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks import task_backends
+
+    from search.tasks import replay_pending_updates
+
+    if not task_backends[replay_pending_updates.backend].supports_defer:
+        return False
+    delay = REPLAY_DELAYS[min(attempt, len(REPLAY_DELAYS) - 1)]
+
+    def _enqueue() -> None:
+        replay_pending_updates.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(attempt + 1)
+
+    transaction.on_commit(_enqueue)
+    return True
 
 
 def rebuild(progress: Progress | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished, post_page_move
@@ -10,14 +10,26 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from search.indexing import enqueue_page_update
 
 
+@receiver(pre_save)
+def _remember_liveness(sender, instance, **kwargs):
+    """Note whether a page with children was visible before this save: publishing a section that was
+    unpublished or expired makes its whole subtree visible again, so the subtree must be re-indexed."""
+    if isinstance(instance, Page) and instance.pk and instance.numchild:
+        was = Page.objects.filter(pk=instance.pk).values_list("live", "expired").first()
+        instance._search_was_visible = bool(was and was[0] and not was[1])
+
+
 @receiver(page_published)
 def _published(sender, instance, **kwargs):
-    enqueue_page_update([instance.pk])
+    # Unknown previous state (a different instance was saved): re-index the subtree to be safe.
+    reappeared = bool(instance.numchild) and not getattr(instance, "_search_was_visible", False)
+    enqueue_page_update([instance.pk], descendants=reappeared)
 
 
 @receiver(page_unpublished)
 def _unpublished(sender, instance, **kwargs):
-    enqueue_page_update([instance.pk])
+    # An unpublished or expired page hides everything below it (cms.visibility): drop the subtree too.
+    enqueue_page_update([instance.pk], descendants=True)
 
 
 @receiver(post_page_move)

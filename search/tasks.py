@@ -14,10 +14,17 @@ def update_search_index(page_ids: list[int], descendants: bool = False) -> dict[
 
 
 @task()
-def replay_pending_updates() -> int:
-    from search.indexing import replay_pending
+def replay_pending_updates(attempt: int = 0) -> int:
+    """Replay updates queued while the engine was unreachable; try again later while it still is."""
+    from search.indexing import replay_pending, schedule_replay
+    from search.models import PendingIndexUpdate
 
-    return replay_pending()
+    applied = 0
+    while (n := replay_pending()) > 0:
+        applied += n
+    if PendingIndexUpdate.objects.exists():
+        schedule_replay(attempt)
+    return applied
 
 
 @task()

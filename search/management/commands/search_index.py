@@ -43,6 +43,13 @@ class Command(BaseCommand):
         from search.documents import expected_ids, page_id_of
 
         report = indexing.check()
+        if not report.healthy:
+            # No usable index (first start, or one written by an older version of the schema): an
+            # update cannot repair that, a rebuild can (and fails with the engine's own reason if the
+            # engine itself is unreachable, leaving queued updates in place).
+            self.stdout.write(f"The search index is not usable ({report.detail}); rebuilding it.")
+            self._rebuild()
+            return
         replayed = indexing.replay_pending()
         self.stdout.write(f"Replayed {replayed} queued update(s).")
         ids = [page_id_of(i) for i in report.missing + report.stale]
