@@ -165,6 +165,21 @@ class AdminCreationTests(WagtailPageTestCase):
         }
         self.assertCanCreate(self.tree.red, RedExhibitionPage, nested_form_data(data))
 
+    def test_can_create_study_library(self):
+        # One library per home page: the editor replaces the demo's library with a new one.
+        self.tree.library.delete()
+        data = {**self.base("党建书苑", "library-2"), "intro": rich_text("<p>学习资料</p>")}
+        self.assertCanCreate(self.tree.home, StudyLibraryPage, nested_form_data(data))
+
+    def test_can_create_red_exhibition_index(self):
+        self.tree.red.delete()
+        self.assertCanCreate(self.tree.home, RedExhibitionIndexPage, nested_form_data({**self.base("红色云图", "red-2"), "intro": ""}))
+
+    def test_can_create_home_page_for_another_site(self):
+        self.tree.home.delete()
+        data = {**self.base("分会首页", "branch-home"), "intro": rich_text("<p>欢迎</p>")}
+        self.assertCanCreate(Page.get_first_root_node(), HomePage, nested_form_data(data))
+
 
 class TaxonomyAdminTests(TestCase):
     """Editors maintain the material types, topics and categories themselves."""
