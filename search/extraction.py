@@ -33,6 +33,11 @@ def document_pages(document) -> list[tuple[int | None, str]]:
         except OSError as exc:
             record.skipped_reason, record.detail = "unreadable", str(exc)[:2000]
             logger.warning("search: cannot read %s: %s", filename, exc)
+        except Exception as exc:  # noqa: BLE001 - a parser bug on a hostile file must not stop indexing
+            # Recorded (the extraction report shows it to editors) and logged with its traceback; the
+            # page is still indexed without this file's text.
+            record.skipped_reason, record.detail = "malformed", f"{type(exc).__name__}: {exc}"[:2000]
+            logger.exception("search: extractor failed on %s", filename)
     ExtractedText.objects.filter(document_id=document.pk).exclude(file_hash=file_hash).delete()
     ExtractedText.objects.update_or_create(
         document_id=document.pk,

@@ -168,7 +168,9 @@ SHUYUAN_INTERNAL_GROUP = "机关内部"
 SHUYUAN_TEXT_EXTRACTORS = {
     "default": {
         "BACKEND": "media.extractors.default",
-        "OPTIONS": {"MAX_BYTES": 30 * 1024 * 1024, "MAX_PAGES": 500, "TIMEOUT": 20},
+        # ISOLATE: parse in a child process killed at TIMEOUT, so a file that hangs a parser inside one
+        # page cannot hold up indexing.
+        "OPTIONS": {"MAX_BYTES": 30 * 1024 * 1024, "MAX_PAGES": 500, "TIMEOUT": 20, "ISOLATE": True},
     }
 }
 
