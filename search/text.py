@@ -7,8 +7,9 @@ benchmarks and the engines can use it without Django; ``search.dictionary``
 builds one from the editors' dictionary in the database.
 
 Pipeline: NFKC (full-width to half-width) -> OpenCC traditional to simplified
-(queries always; indexed text unless its locale is written in simplified
-characters, see :func:`needs_t2s`) -> lower case -> rjieba search-mode segmentation (a long word also yields its
+(queries and indexed text alike, in every locale: a zh-hans page may quote
+traditional text, and a query in either form must find it) -> lower case ->
+rjieba search-mode segmentation (a long word also yields its
 dictionary sub-words: 中华人民共和国 -> 中华, 人民, 共和国, ...) -> drop
 punctuation, whitespace and stop words.
 """
@@ -33,7 +34,6 @@ __all__ = [
     "cjk_bigrams",
     "cjk_runs",
     "load_stopwords",
-    "needs_t2s",
     "normalize",
     "normalize_doc_number",
 ]
@@ -82,8 +82,9 @@ def normalize(text: str, *, t2s: bool = True) -> str:
     OpenCC's t2s conversion maps one character to one character for the
     overwhelming majority of text, so offsets in the result usually line up
     with the original (the snippet code checks and falls back when not).
-    ``t2s=False`` skips it, for text known to be written in simplified
-    characters (see :func:`needs_t2s`): it is most of the cost of normalising.
+    Index and query text must both be converted (it is cheap: about 8 µs per
+    news item); ``t2s=False`` is only for callers that compare text which is
+    never matched against the index.
     """
     if not text:
         return ""
@@ -93,17 +94,6 @@ def normalize(text: str, *, t2s: bool = True) -> str:
         with _t2s_lock:  # OpenCC objects are not documented as thread-safe.
             text = _t2s().convert(text)
     return text.lower()
-
-
-#: Locales whose text is written in simplified characters.  Index-time
-#: traditional->simplified conversion is skipped for them (queries and every
-#: other locale's text are still converted, so 三會一課 finds 三会一课 and back).
-SIMPLIFIED_LOCALES: frozenset[str] = frozenset({"zh-hans", "zh-cn", "zh-sg", "zh"})
-
-
-def needs_t2s(locale: str | None) -> bool:
-    """Does text in ``locale`` need OpenCC's traditional->simplified conversion before indexing?"""
-    return (locale or "").lower() not in SIMPLIFIED_LOCALES
 
 
 _DOC_NUMBER_BRACKETS = str.maketrans({"〔": "[", "〕": "]", "［": "[", "］": "]", "(": "[", ")": "]", "（": "[", "）": "]", "【": "[", "】": "]"})

@@ -47,7 +47,7 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, needs_t2s, normalize, normalize_doc_number
+from search.text import QueryTerms, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         parts = [doc.subtitle, doc.summary, doc.body, doc.issuing_body, doc.doc_number]
         parts.extend(a.text for a in doc.attachments)
         parts.extend(a.title for a in doc.attachments)
-        body = normalize("\n".join(p for p in parts if p), t2s=needs_t2s(doc.locale))
+        body = normalize("\n".join(p for p in parts if p))  # t2s in every locale, as queries are
         if self.analyzer_mode == "ik":
             title_text, body_text = title, body
         else:

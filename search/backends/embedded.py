@@ -28,8 +28,9 @@ Indexing cost (news corpus, 19,387 items): rjieba segmentation is most of the
 Python side, the word and bigram postings most of tantivy's; the two run in
 parallel (tantivy indexes in its own thread while Python prepares the next
 documents), so on two cores a rebuild takes about the longer of the two.
-Text of zh-hans documents skips OpenCC (it is simplified already; queries are
-always converted), and the bigram field stops after BIGRAM_CHARS.
+Every document's text goes through OpenCC t2s like the queries do (a zh-hans
+page may quote traditional text; the conversion costs about 5% of indexing),
+and the bigram field stops after BIGRAM_CHARS.
 
 On disk: ``PATH/CURRENT`` names the live generation directory.  A rebuild
 writes a new generation, replays the writes that arrived meanwhile (journal),
@@ -67,7 +68,7 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, cjk_runs, needs_t2s, normalize, normalize_doc_number
+from search.text import QueryTerms, cjk_runs, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -216,15 +217,14 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         """Field values of a document: segmentation happens here (the costly part of indexing)."""
         an = self.analyzer
         title = normalize(doc.title)
-        t2s = needs_t2s(doc.locale)  # zh-hans text is already simplified: skip OpenCC on the long text
         main = "\n".join(p for p in (doc.subtitle, doc.summary, doc.body) if p)
         if doc.attachments or doc.issuing_body or doc.doc_number:
             text_parts = [main, doc.issuing_body, doc.doc_number]
             text_parts.extend(a.text for a in doc.attachments)
             text_parts.extend(a.title for a in doc.attachments)
-            body = normalize("\n".join(p for p in text_parts if p), t2s=t2s)
+            body = normalize("\n".join(p for p in text_parts if p))
         else:
-            body = normalize(main, t2s=t2s)
+            body = normalize(main)
         payload = {
             "id": doc.id,
             "kind": doc.kind,

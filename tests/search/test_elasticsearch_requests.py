@@ -196,3 +196,14 @@ def test_bigrams_cover_the_title_and_the_lead_and_the_query_weighs_repeats_and_p
     assert any(c.get("dis_max", {}).get("boost") == 1.5 for c in should)  # a repeated word weighs more
     pairs = [c["match_phrase"]["body"] for c in should if c.get("match_phrase", {}).get("body", {}).get("slop") == 2]
     assert pairs and all(p["boost"] == 0.3 and len(p["query"].split()) == 2 for p in pairs)
+
+
+def test_traditional_characters_are_simplified_at_index_time_in_every_locale(node):
+    engine = make(node)
+    for locale in ("zh-hans", "zh-hant", "en"):
+        source = engine.to_source(SearchDocument(id="page:1", kind="material", title="黨建", body="黨員學習資料彙編", locale=locale))
+        assert source["title_raw"] == "党建"
+        assert "党员" in source["body"].split() and "汇编" in source["body"].split(), locale
+        assert "黨" not in source["bigrams"]
+        query_terms = engine.analyzer.query("黨員學習").all_terms()
+        assert query_terms <= set(source["body"].split())

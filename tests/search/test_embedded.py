@@ -142,3 +142,15 @@ def test_repeated_query_words_and_word_pairs_shape_the_ranking():
     assert ids(engine, "支部换届选举")[:1] == ["page:1"]
     res = engine.search(SearchQuery(q="支部换届选举", audiences=PUBLIC))
     assert [h.id for h in res.hits][0] == "page:1"
+
+
+def test_traditional_characters_in_a_simplified_page_are_found_by_both_forms():
+    # a zh-hans page quoting a traditional title: index and query normalisation must agree in every locale
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True})
+    quoted = SearchDocument(id="page:1", kind="material", title="通知", body="转发《黨員學習資料彙編》的通知", locale="zh-hans")
+    hant = SearchDocument(id="page:2", kind="material", title="通知", body="党员学习资料汇编", locale="zh-hant")
+    engine.rebuild([quoted, hant])
+    for q in ("党员学习", "黨員學習", "资料汇编", "資料彙編"):
+        assert ids(engine, q) == ["page:1", "page:2"], q
+    hit = next(h for h in engine.search(SearchQuery(q="资料汇编", audiences=PUBLIC)).hits if h.id == "page:1")
+    assert "<mark>資料彙編</mark>" in hit.snippet_html  # snippets still show the original characters

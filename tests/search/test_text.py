@@ -8,7 +8,6 @@ from search.text import (
     cjk_bigrams,
     cjk_runs,
     find_doc_number,
-    needs_t2s,
     normalize,
     normalize_doc_number,
 )
@@ -19,9 +18,15 @@ def test_normalize_traditional_fullwidth_and_case():
     assert len(normalize("黨建書苑")) == len("黨建書苑")
 
 
-def test_normalize_without_t2s_for_simplified_locales():
+def test_normalize_without_t2s_keeps_characters():
     assert normalize("三會一課 ＡＢＣ", t2s=False) == "三會一課 abc"  # half-width and lower case still
-    assert not needs_t2s("zh-hans") and needs_t2s("zh-hant") and needs_t2s("en") and needs_t2s("")
+
+
+def test_index_and_query_normalise_traditional_and_simplified_alike():
+    analyzer = Analyzer()
+    index_tokens = set(analyzer.index_text("转发《黨員學習資料彙編》").split())
+    for q in ("党员学习", "黨員學習", "资料汇编", "資料彙編"):
+        assert analyzer.query(q).all_terms() <= index_tokens, q
 
 
 def test_query_counts_repeated_words_and_lists_adjacent_pairs():
