@@ -7,6 +7,13 @@ feeds of the columns above it and the sitemap of its language. Moves, restrictio
 unpublishing affect the whole subtree. Pages high in the tree (home pages, top-level columns) appear in
 every page's header and menu, so changing them rebuilds the whole site.
 
+Images, documents and snippets rebuild the pages that use them: the ReferenceIndex's pages, plus the
+pages with a relation to them that the ReferenceIndex does not track (a ``ParentalManyToManyField``
+such as a study material's topics), plus, for a translatable term, the pages of its language that
+point at one of its translations (they show its name). Listing pages whose filters offer a term (the
+study library's ``type/<slug>/`` and ``topic/<slug>/`` routes, the red-exhibition categories) rebuild
+their own group when a term is added, renamed or deleted.
+
 Independently of what signals reported, every incremental publish also rebuilds the groups of pages
 that are in the manifest but no longer public (or no longer exist): whatever went wrong elsewhere, a
 withdrawn page never stays published.
@@ -18,11 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from wagtail.models import Page, ReferenceIndex
+from django.db.models import QuerySet
+from wagtail.models import Page, ReferenceIndex, TranslatableMixin, get_page_models
 
 from cms.visibility import public_pages
 
 from .conf import publish_setting
+from .manifest import REFERENCED_ASSET_GROUP, Manifest
 from .render import SITE_GROUPS, feed_group, page_group, sitemap_group
 
 
@@ -110,19 +119,62 @@ class PlanBuilder:
 
     def context_of(self, page_ids: Iterable[int]) -> None:
         """Rebuild these pages and what shows them (e.g. the old parent of a moved page)."""
-        for page in Page.objects.filter(pk__in=list(page_ids)).select_related("locale"):
-            self.plan.page_ids.add(page.pk)
-            self.plan.feed_ids.add(page.pk)
-            if page.depth <= int(publish_setting("SITE_WIDE_DEPTH")) - 1:
-                continue  # the home page: itself only (its own change is what triggers a full build)
-            self._with_context(page)
+        self._many(page_ids, full_from_depth=None)
+
+    def pages_changed(self, page_ids: Iterable[int], reason: str = "") -> None:
+        """``page_changed`` (without subtrees) for many pages at once, in a few queries."""
+        if reason:
+            self.plan.reasons.append(reason)
+        self._many(page_ids, full_from_depth=int(publish_setting("SITE_WIDE_DEPTH")))
+
+    def _many(self, page_ids: Iterable[int], *, full_from_depth: int | None) -> None:
+        ids = {int(i) for i in page_ids}
+        if not ids:
+            return
+        self.plan.page_ids |= ids
+        self.plan.feed_ids |= ids
+        wide = int(publish_setting("SITE_WIDE_DEPTH"))
+        rows = list(
+            Page.objects.filter(pk__in=ids).values_list("pk", "path", "depth", "translation_key", "locale__language_code")
+        )
+        if full_from_depth is not None:
+            high = [pk for pk, _p, depth, _k, _l in rows if depth <= full_from_depth]
+            if high:
+                self.plan.full = True
+                self.plan.reasons.append(f"page {high[0]} appears on every page")
+                return
+        # the home page gets itself only (its own change is what triggers a full build)
+        rows = [r for r in rows if r[0] not in self._seen_pages and r[2] > wide - 1]
+        if not rows:
+            return
+        self._seen_pages |= {r[0] for r in rows}
+        self.plan.languages |= {r[4] for r in rows}
+        step = Page.steplen
+        ancestors = {path[:i] for _pk, path, _d, _k, _l in rows for i in range(step * 2, len(path), step)}
+        for anc in Page.objects.filter(path__in=ancestors).values_list("pk", flat=True):
+            self.plan.page_ids.add(anc)
+            self.plan.feed_ids.add(anc)
+        keys = {r[3] for r in rows if r[3]}
+        if keys:
+            for pk, code in (
+                Page.objects.filter(translation_key__in=keys).exclude(pk__in=ids)
+                .values_list("pk", "locale__language_code")
+            ):
+                self.plan.page_ids.add(pk)
+                self.plan.languages.add(code)
+        self.plan.page_ids |= _pages_referring_to_pages({r[0] for r in rows})
+
+    def listing_changed(self, page_ids: Iterable[int], reason: str = "") -> None:
+        """Pages whose filters list a term that changed: rebuild their own group (every sub-route)."""
+        self.plan.page_ids |= {int(i) for i in page_ids}
+        if reason:
+            self.plan.reasons.append(reason)
 
     def object_changed(self, obj, reason: str = "") -> None:
-        """An image, document or snippet changed: rebuild the pages that use it."""
-        for pid in referring_page_ids(obj, depth=2):
-            self.page_changed(pid, reason=reason)
-        # listings filtered by this object (e.g. a topic) sit above the pages that use it: covered.
-        self.plan.reasons.append(reason)
+        """An image, document or snippet changed (or a term was added): rebuild the pages that show it."""
+        users = referring_page_ids(obj, depth=2) | related_page_ids(obj)
+        self.pages_changed(users, reason=reason)
+        self.listing_changed(term_listing_page_ids(obj))
 
 
 def referring_page_ids(obj, depth: int = 1) -> set[int]:
@@ -145,6 +197,102 @@ def referring_page_ids(obj, depth: int = 1) -> set[int]:
                             nxt.append(other)
         frontier = nxt
     return found
+
+
+def _pages_referring_to_pages(page_ids: set[int]) -> set[int]:
+    """``referring_page_ids(page)`` for many pages in one query."""
+    if not page_ids:
+        return set()
+    page_ct = ContentType.objects.get_for_model(Page)
+    rows = ReferenceIndex.objects.filter(
+        to_content_type=page_ct, to_object_id__in=[str(i) for i in page_ids], base_content_type=page_ct
+    ).values_list("object_id", flat=True)
+    return {int(i) for i in rows}
+
+
+def _relations_to(model) -> list[tuple[type, str]]:
+    """(page model, field name) of every foreign key and many-to-many field of a page model to ``model``."""
+    out = []
+    for page_model in get_page_models():
+        opts = page_model._meta
+        for f in (*opts.local_fields, *opts.local_many_to_many):
+            related = getattr(f, "related_model", None)
+            if (f.many_to_one or f.many_to_many) and isinstance(related, type) and issubclass(model, related):
+                out.append((page_model, f.name))
+    return out
+
+
+def related_page_ids(obj) -> set[int]:
+    """Pages that show ``obj`` through one of their own fields (foreign keys and many-to-many fields,
+    which include ``ParentalManyToManyField``, which the ReferenceIndex doesn't track).
+
+    For a translatable term, also the pages of ``obj``'s language that point at one of its translations:
+    a translated page shows the term in its own language (``term_label``).
+    """
+    found: set[int] = set()
+    translatable = isinstance(obj, TranslatableMixin) and getattr(obj, "translation_key", None)
+    for page_model, name in _relations_to(type(obj)):
+        manager = page_model._default_manager
+        found |= set(manager.filter(**{name: obj.pk}).values_list("pk", flat=True))
+        if translatable:
+            found |= set(
+                manager.filter(locale_id=obj.locale_id, **{f"{name}__translation_key": obj.translation_key})
+                .values_list("pk", flat=True)
+            )
+    return found
+
+
+def term_listing_page_ids(obj) -> set[int]:
+    """Listing pages whose filters offer ``obj`` (their ``_terms()`` / ``_categories()`` include it): they
+    show its name and publish a sub-route per term (``topic/<slug>/``...)."""
+    from .preload import TERM_METHODS
+
+    found: set[int] = set()
+    for page_model in get_page_models():
+        methods = [m for m in TERM_METHODS if callable(getattr(page_model, m, None))]
+        if not methods:
+            continue
+        for page in page_model._default_manager.all():
+            for method in methods:
+                result = getattr(page, method)()
+                for qs in result if isinstance(result, (tuple, list)) else (result,):
+                    if (
+                        isinstance(qs, QuerySet) and isinstance(obj, qs.model)
+                        and qs.filter(pk=obj.pk).exists()
+                    ):
+                        found.add(page.pk)
+    return found
+
+
+def plan_for_paths(manifest: Manifest, paths: Iterable[str]) -> Plan:
+    """Rebuild the groups that hold these objects (what a killed publish may have overwritten)."""
+    plan = Plan()
+    paths = [p for p in paths if p in manifest.entries]
+    if not paths:
+        return plan
+    plan.reasons.append(f"re-checking {len(paths)} objects a stopped publish may have overwritten")
+    todo, seen = list(paths), set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        entry = manifest.entries[path]
+        kind, _sep, ident = entry.group.partition(":")
+        if kind in ("page", "feed") and ident.isdigit():
+            plan.page_ids.add(int(ident))
+            if kind == "feed":
+                plan.feed_ids.add(int(ident))
+        elif kind == "sitemap" and ident:
+            plan.languages.add(ident)
+        elif entry.group in SITE_GROUPS:
+            plan.site_groups.add(entry.group)
+        elif entry.group == REFERENCED_ASSET_GROUP:
+            # a shared asset is rebuilt with the pages (or stylesheets) that reference it
+            todo += [e.path for e in manifest.entries.values() if path in e.refs]
+        else:
+            plan.full = True
+    return plan
 
 
 def public_page_ids() -> set[int]:
@@ -179,4 +327,7 @@ def appeared_pages(manifest_groups: Iterable[str], public: set[int] | None = Non
     return out
 
 
-__all__ = ["Plan", "PlanBuilder", "full_plan", "withdrawn_groups", "appeared_pages", "SITE_GROUPS"]
+__all__ = [
+    "Plan", "PlanBuilder", "full_plan", "withdrawn_groups", "appeared_pages", "plan_for_paths", "related_page_ids",
+    "term_listing_page_ids", "SITE_GROUPS",
+]

@@ -20,6 +20,8 @@ class PublishRun(models.Model):
         NOTHING = "nothing", _("无变化")
         DRY_RUN = "dry_run", _("演练")
         FAILED = "failed", _("失败")
+        #: stopped without finishing (the process was killed) and its lease has run out
+        INTERRUPTED = "interrupted", _("中断")
 
     class Mode(models.TextChoices):
         FULL = "full", _("全站")
@@ -48,6 +50,10 @@ class PublishRun(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    #: the lease this run held (``PublishLock.name`` and holder token): a running run whose lease is gone
+    #: was killed mid-way (see ``mark_interrupted``)
+    lock_name = models.CharField(max_length=255, blank=True)
+    holder = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -60,6 +66,46 @@ class PublishRun(models.Model):
     @property
     def duration_s(self) -> float:
         return self.duration_ms / 1000
+
+    @property
+    def is_problem(self) -> bool:
+        """What editors must be told about (the dashboard warning)."""
+        return self.status in (self.Status.FAILED, self.Status.INTERRUPTED)
+
+    @classmethod
+    def mark_interrupted(cls) -> int:
+        """Mark runs still "running" whose lease has expired (or was taken over) as interrupted.
+
+        A publish that is killed (SIGKILL, a machine restart) never reaches its ``finally``: its run would
+        stay "running" forever. A live publish renews its lease at every phase, so a run whose lease is
+        no longer held by it has stopped. Returns how many runs were marked.
+        """
+        now = timezone.now()
+        marked = 0
+        for run in cls.objects.filter(status=cls.Status.RUNNING).only("pk", "lock_name", "holder", "started_at"):
+            if run.lock_name and run.holder:
+                alive = PublishLock.objects.filter(name=run.lock_name, holder=run.holder, expires_at__gt=now).exists()
+                ended_at = (
+                    PublishLock.objects.filter(name=run.lock_name, holder=run.holder)
+                    .values_list("expires_at", flat=True).first()
+                )
+            else:  # a run recorded before leases were noted: give it the default lease from its start
+                from .conf import publish_setting
+
+                ttl = timedelta(seconds=int(publish_setting("LOCK_TTL")))
+                alive = run.started_at + ttl > now
+                ended_at = None
+            if alive:
+                continue
+            marked += cls.objects.filter(pk=run.pk, status=cls.Status.RUNNING).update(
+                status=cls.Status.INTERRUPTED,
+                finished_at=min(ended_at or now, now),
+                error="中断：发布进程在完成前停止（例如被终止或服务器重启），且其租约已过期。"
+                "下一次发布会完成未完成的工作。\n"
+                "Interrupted: the publish stopped before finishing and its lease expired; "
+                "the next publish finishes the work.",
+            )
+        return marked
 
 
 class PurgeRecord(models.Model):
@@ -90,7 +136,7 @@ class PendingChange(models.Model):
     """
 
     created_at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=32)  # page, subtree, object, full
+    kind = models.CharField(max_length=32)  # page, subtree, object, listing, full
     object_id = models.CharField(max_length=64, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     #: page ids whose groups must also be rebuilt (old parent of a moved page, ancestors of a deleted one)

@@ -3,18 +3,25 @@
 ``publish()`` is the one entry point (the command, the admin button and the background job call it).
 The order of operations is what makes a publish safe to interrupt:
 
-1. take the lease on the target (two publishes never interleave);
+1. take the lease on the target (two publishes never interleave; the command waits for a running one);
 2. read the last manifest; finish what a previous run left undone (its journal, pending deletions
    and purges);
 3. render what the changes affect (or everything), check every response, then check secrecy
    independently; nothing is uploaded if anything fails;
-4. diff with the last manifest; record the paths about to be added in a journal;
-5. upload new and changed assets, then pages (new before changed);
+4. diff with the last manifest; record the paths about to be added *and overwritten* in a journal
+   (merged with any journal a killed run left);
+5. upload new and changed assets, then pages (new before changed), and re-upload whatever a killed run
+   may have overwritten (the journal's "overwriting" paths), so no page a killed run wrote stays up;
 6. write the manifest (with the deletions and purges still to do);
 7. delete what the site no longer contains (capped), then purge exactly the changed URLs from the CDN;
 8. write the manifest again without the finished work, record the run.
 
 Killed anywhere, the target holds one manifest whose objects all exist; the next run redoes the rest.
+
+Pending changes (``PendingChange``) describe what the *configured* target (``STORAGES["publish"]``) does
+not reflect yet. Only a publish to that target consumes them; a publish anywhere else (``publish_site
+--to DIR``, a scratch folder) leaves them queued and, since the queue says nothing about that folder,
+rebuilds everything (uploading only what differs from the folder's own manifest).
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from wagtail.contrib.frontend_cache.utils import get_backends
 from wagtail.models import Locale, Page
@@ -34,7 +42,15 @@ from wagtail.models import Locale, Page
 from cms.visibility import public_pages
 
 from . import purge as purge_mod
-from .affected import Plan, PlanBuilder, appeared_pages, full_plan, public_page_ids, withdrawn_groups
+from .affected import (
+    Plan,
+    PlanBuilder,
+    appeared_pages,
+    full_plan,
+    plan_for_paths,
+    public_page_ids,
+    withdrawn_groups,
+)
 from .checks import broken_links, check_secrecy
 from .conf import publish_setting
 from .feeds import sitemap_languages
@@ -47,6 +63,10 @@ from .targets import PublishTarget, TargetError, get_target, write_many
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 500
+#: while waiting for another publish: seconds between attempts to take the lease, and between messages
+WAIT_POLL = 1.0
+WAIT_REPORT_EVERY = 15.0
+_sleep = time.sleep  # tests replace it
 
 
 class PublishBusy(Exception):
@@ -81,6 +101,10 @@ def plan_from_pending(rows: list[PendingChange]) -> Plan:
     for row in rows:
         if row.kind == "full":
             builder.plan.merge(full_plan(row.reason or "full publish requested"))
+        elif row.kind == "listing":
+            # pages that list a taxonomy (filters, sub-routes): their own group only
+            builder.listing_changed(row.also_pages, reason=row.reason)
+            continue
         elif row.kind in ("page", "subtree") and row.object_id:
             builder.page_changed(int(row.object_id), subtree=row.kind == "subtree", reason=row.reason)
         elif row.kind == "object" and row.content_type:
@@ -164,19 +188,35 @@ def publish(
     allow_mass_delete: bool = False,
     check_links: bool | None = None,
     render_mode: str | None = None,
+    wait: float = 0,
+    on_wait: Callable[[str], None] | None = None,
+    primary: bool | None = None,
 ) -> PublishResult:
-    """Publish the site (incrementally unless ``full``) to ``target`` (default: ``STORAGES["publish"]``)."""
+    """Publish the site (incrementally unless ``full``) to ``target`` (default: ``STORAGES["publish"]``).
+
+    ``wait``: seconds to wait for a publish already running on the target (``on_wait`` gets progress
+    messages) before giving up with ``PublishBusy``; 0 gives up at once.
+    ``primary``: whether this target is the one the pending changes are for (consumes them); by default,
+    whether it is the configured target.
+    """
     progress = progress or _noop
+    explicit = target is not None or folder is not None
     target = target or get_target(folder)
+    if primary is None:
+        primary = not explicit or _is_configured_target(target)
     ttl = timedelta(seconds=int(publish_setting("LOCK_TTL")))
-    holder = PublishLock.acquire(target.key, ttl)
-    if holder is None:
-        raise PublishBusy(f"another publish to {target.describe()} is running")
+    holder = _acquire(target, ttl, wait, on_wait)
+    PublishRun.objects.filter(status=PublishRun.Status.RUNNING, lock_name=target.key[:255]).update(
+        status=PublishRun.Status.INTERRUPTED, finished_at=timezone.now(),
+        error="中断：发布进程在完成前停止，其租约已过期。Interrupted: the publish stopped before finishing.",
+    )  # we hold the lease: any run still "running" on this target is dead
     run = PublishRun.objects.create(
         mode=PublishRun.Mode.FULL if full else PublishRun.Mode.INCREMENTAL,
         trigger=trigger,
         target=target.describe()[:500],
         requested_by=user if getattr(user, "pk", None) else None,
+        lock_name=target.key[:255],
+        holder=holder,
     )
     timings: dict[str, int] = {}
     started = time.monotonic()
@@ -193,6 +233,7 @@ def publish(
         result = _publish(
             run, target, full=full, dry_run=dry_run, progress=progress, phase=phase,
             allow_mass_delete=allow_mass_delete, check_links=check_links, render_mode=render_mode,
+            primary=primary,
         )
     except BaseException as e:
         run.status = PublishRun.Status.FAILED
@@ -207,19 +248,79 @@ def publish(
     return result
 
 
-def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, check_links, render_mode):
+def _is_configured_target(target: PublishTarget) -> bool:
+    try:
+        return get_target().key == target.key
+    except (ImproperlyConfigured, TargetError):
+        return False
+
+
+def configured_target() -> PublishTarget | None:
+    try:
+        return get_target()
+    except (ImproperlyConfigured, TargetError):
+        return None
+
+
+def _acquire(target: PublishTarget, ttl: timedelta, wait: float, on_wait) -> str:
+    """Take the lease on the target, waiting up to ``wait`` seconds for a running publish to finish."""
+    holder = PublishLock.acquire(target.key, ttl)
+    if holder is not None:
+        return holder
+    deadline = time.monotonic() + max(0.0, wait)
+    last_report = None
+    while holder is None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        now = time.monotonic()
+        if on_wait is not None and (last_report is None or now - last_report >= WAIT_REPORT_EVERY):
+            on_wait(_busy_message(target, remaining))
+            last_report = now
+        _sleep(min(WAIT_POLL, remaining))
+        holder = PublishLock.acquire(target.key, ttl)
+    if holder is None:
+        waited = f" (waited {wait:.0f} s)" if wait > 0 else ""
+        raise PublishBusy(f"another publish to {target.describe()} is running{waited}")
+    if on_wait is not None:
+        on_wait(f"the other publish to {target.describe()} finished; publishing now")
+    return holder
+
+
+def _busy_message(target: PublishTarget, remaining: float) -> str:
+    lock = PublishLock.objects.filter(name=target.key).first()
+    other = PublishRun.objects.filter(
+        status=PublishRun.Status.RUNNING, lock_name=target.key[:255], holder=getattr(lock, "holder", "") or "-"
+    ).first()
+    who = f"run #{other.pk} ({other.trigger}, started {timezone.localtime(other.started_at):%H:%M:%S})" if other else (
+        "another publish"
+    )
+    until = f", lease until {timezone.localtime(lock.expires_at):%H:%M:%S}" if lock else ""
+    return f"{who} is publishing to {target.describe()}{until}; waiting for it to finish (up to {remaining:.0f} s more)…"
+
+
+def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, check_links, render_mode, primary):
     try:
         old = Manifest.from_bytes(target.read(MANIFEST_PATH))
         journal = json.loads(target.read(JOURNAL_PATH) or b"{}")
     except (TargetError, ValueError) as e:
         raise TargetError(f"cannot read the manifest of {target.describe()}: {e}") from e
-    pending = list(PendingChange.objects.order_by("id"))
+    # what a killed run wrote without recording it in a manifest: new objects, and objects it overwrote
+    leftover_written = set(journal.get("writing", []))
+    leftover_overwritten = set(journal.get("overwriting", []))
+    if primary:
+        pending = list(PendingChange.objects.order_by("id"))
+    else:
+        pending = []  # the queue belongs to the configured target; it says nothing about this one
     last_pending = pending[-1].pk if pending else 0
     if not old.entries:
         full = True
+    if not primary and not full:
+        full = True
+        run.reason = "not the configured target: full build (pending changes stay queued for it)"
     if full:
         run.mode = PublishRun.Mode.FULL
-        plan = full_plan("full publish")
+        plan = full_plan(run.reason or "full publish")
     else:
         plan = plan_from_pending(pending)
         groups = old.groups()
@@ -236,16 +337,20 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
             builder = PlanBuilder()
             builder.context_of(gone)
             plan.merge(builder.plan)
+        if leftover_overwritten:
+            plan.merge(plan_for_paths(old, leftover_overwritten))
     if plan.full:
         run.mode = PublishRun.Mode.FULL
     run.reason = "; ".join(dict.fromkeys(r for r in plan.reasons if r))[:2000]
-    leftover_deletions = set(old.pending_deletions) | set(journal.get("writing", []))
+    leftover_deletions = set(old.pending_deletions) | leftover_written
     leftover_purge = set(old.pending_purge)
+    # purges still owed: the run carries the flag until it sent them (the scheduled tick retries)
+    run.purge_failed = bool(leftover_purge)
     phase("plan")
 
-    if plan.is_empty and not leftover_deletions and not leftover_purge:
+    if plan.is_empty and not leftover_deletions and not leftover_purge and not leftover_overwritten:
         run.status = PublishRun.Status.DRY_RUN if dry_run else PublishRun.Status.NOTHING
-        if not dry_run:
+        if not dry_run and primary:
             PendingChange.objects.filter(pk__lte=last_pending).delete()
         return PublishResult(run=run, plan=plan)
 
@@ -277,11 +382,18 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
     # 2. diff
     d = diff(old, new)
     deletions = sorted({e.path for e in d.removed} | (leftover_deletions - set(new.entries)))
-    purge_paths = set(d.purge_urls()) | leftover_purge
+    # objects a killed run may have overwritten that this diff calls unchanged: upload them again (the
+    # target may hold the killed run's version, which the old manifest doesn't describe)
+    touched = {e.path for e in d.added} | {e.path for e in d.changed}
+    repair = [
+        new.entries[p] for p in sorted(leftover_overwritten - touched) if p in new.entries and p in out.objects
+    ]
+    purge_paths = set(d.purge_urls()) | leftover_purge | {e.url or "/" + e.path for e in repair}
     have_cdn = bool(get_backends())
     if not have_cdn:
         purge_paths = set()
-    run.uploaded = len(d.added) + len(d.changed)
+        run.purge_failed = False
+    run.uploaded = len(d.added) + len(d.changed) + len(repair)
     run.unchanged = d.unchanged
     run.deleted = len(deletions)
     run.changes = {
@@ -290,6 +402,9 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
         "removed": sorted(deletions)[:200],
         "counts": {"added": len(d.added), "changed": len(d.changed), "removed": len(deletions)},
     }
+    if repair:
+        run.changes["repaired"] = sorted(e.url or e.path for e in repair)[:200]
+        run.changes["counts"]["repaired"] = len(repair)
     _check_deletion_cap(d, deletions, allow_mass_delete)
     phase("diff")
     result = PublishResult(
@@ -298,16 +413,25 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
     if dry_run:
         run.status = PublishRun.Status.DRY_RUN
         return result
-    if d.is_empty and not deletions and not purge_paths:
+    if d.is_empty and not deletions and not purge_paths and not repair:
         run.status = PublishRun.Status.NOTHING
-        PendingChange.objects.filter(pk__lte=last_pending).delete()
+        if primary:
+            PendingChange.objects.filter(pk__lte=last_pending).delete()
+        if journal:
+            target.delete_many([JOURNAL_PATH])  # a killed run's journal whose work turned out to be done
         return result
 
-    # 3. upload: assets, then pages
+    # 3. upload: assets, then pages. First the journal: every object this run may add or overwrite,
+    # with what a killed earlier run left (its journal is replaced only by a superset of it).
     bodies = out.objects
-    uploads = d.uploads
-    if d.added:
-        target.write(_meta_entry(JOURNAL_PATH), json.dumps({"run": run.pk, "writing": [e.path for e in d.added]}).encode())
+    uploads = d.uploads + repair
+    writing = sorted(leftover_written | {e.path for e in d.added})
+    overwriting = sorted(leftover_overwritten | {e.path for e in d.changed} | {e.path for e in repair})
+    if writing or overwriting:
+        target.write(
+            _meta_entry(JOURNAL_PATH),
+            json.dumps({"run": run.pk, "writing": writing, "overwriting": overwriting}).encode(),
+        )
     done = [0]
 
     def tick(_entry):
@@ -325,7 +449,7 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
     new.pending_deletions = deletions
     new.pending_purge = sorted(purge_paths)
     target.write(_meta_entry(MANIFEST_PATH), new.to_bytes())
-    if d.added or journal:
+    if writing or overwriting or journal:
         target.delete_many([JOURNAL_PATH])
     phase("manifest")
 
@@ -349,7 +473,8 @@ def _publish(run, target, *, full, dry_run, progress, phase, allow_mass_delete, 
     phase("purge")
     if deletions or purge_paths:
         target.write(_meta_entry(MANIFEST_PATH), new.to_bytes())
-    PendingChange.objects.filter(pk__lte=last_pending).delete()
+    if primary:
+        PendingChange.objects.filter(pk__lte=last_pending).delete()
     run.status = PublishRun.Status.SUCCEEDED
     phase("finish")
     return result

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_delete
 
 from .conf import publish_setting
 
@@ -85,42 +85,51 @@ def on_restriction_changed(sender, instance, **kwargs):
 
 
 _watched: set | None = None
+_media: set | None = None
 
 
 def _watched_models() -> set:
     """Images, documents and snippets: content that pages embed. Looked up lazily (snippets register late)."""
-    global _watched
+    global _watched, _media
     if _watched is None:
         from wagtail.documents import get_document_model
         from wagtail.images import get_image_model
         from wagtail.snippets.models import get_snippet_models
 
-        _watched = {get_image_model(), get_document_model(), *get_snippet_models()}
+        _media = {get_image_model(), get_document_model()}
+        _watched = {*_media, *get_snippet_models()}
     return _watched
 
 
 def on_object_saved(sender, instance, created=False, raw=False, **kwargs):
-    if sender not in _watched_models():
+    if sender not in _watched_models() or raw:
         return
-    if raw or created:
-        return  # a new image/document/snippet is not used by any page yet
+    if created and sender in _media:
+        return  # a new image or document is not used by any page yet
+    # a new snippet may be: a taxonomy term appears in the filters of its listings (a new sub-route),
+    # and a new translation of a term changes the label that pages of its language show
     record(
         "object",
         object_id=instance.pk,
         content_type=instance._meta.label,
-        reason=f"{instance._meta.verbose_name} «{instance}» changed",
+        reason=f"{instance._meta.verbose_name} «{instance}» {'added' if created else 'changed'}",
     )
 
 
-def on_object_deleted(sender, instance, **kwargs):
+def on_object_deleting(sender, instance, **kwargs):
+    """Before the delete: afterwards the relations are gone (many-to-many rows deleted, foreign keys
+    set to NULL) and nothing tells which pages showed the object."""
     if sender not in _watched_models():
         return
-    from .affected import referring_page_ids
+    from .affected import referring_page_ids, related_page_ids, term_listing_page_ids
 
-    # after the delete the reference index forgets who used it: look now
-    pages = referring_page_ids(instance, depth=2)
+    label = f"{instance._meta.verbose_name} «{instance}» deleted"
+    pages = referring_page_ids(instance, depth=2) | related_page_ids(instance)
     if pages:
-        record("page", also_pages=pages, reason=f"{instance._meta.verbose_name} «{instance}» deleted")
+        record("page", also_pages=pages, reason=label)
+    listings = term_listing_page_ids(instance)
+    if listings:
+        record("listing", also_pages=listings, reason=label)
 
 
 def connect() -> None:
@@ -134,4 +143,4 @@ def connect() -> None:
     for signal in (post_save, post_delete):
         signal.connect(on_restriction_changed, sender=PageViewRestriction, dispatch_uid=_UID + f"pvr-{id(signal)}")
     post_save.connect(on_object_saved, dispatch_uid=_UID + "object-saved")
-    post_delete.connect(on_object_deleted, dispatch_uid=_UID + "object-deleted")
+    pre_delete.connect(on_object_deleting, dispatch_uid=_UID + "object-deleting")

@@ -6,8 +6,9 @@ in the publish history and on the admin dashboard. Pending changes stay queued u
 covers them succeeds, so a retry never loses one.
 
 Scheduled go-live and expiry need no cron job: ``schedule_tick`` runs Wagtail's ``publish_scheduled``
-(whose publish/unpublish signals queue the changes), publishes, and re-enqueues itself for the next
-interval. Only one chain of ticks is alive: each carries a token, and a tick whose token is not the
+(whose publish/unpublish signals queue the changes), publishes (also when the last publish left CDN
+purges undone, so a failed purge is retried within an interval, not at the next edit), and re-enqueues
+itself for the next interval. Only one chain of ticks is alive: each carries a token, and a tick whose token is not the
 current one stops.
 """
 
@@ -108,7 +109,7 @@ def schedule_tick(token: str) -> dict:
     interval = int(publish_setting("SCHEDULE_INTERVAL"))
     try:
         run_scheduled_publishing()
-        if PendingChange.objects.exists():
+        if PendingChange.objects.exists() or purge_owed():
             from .service import PublishBusy, publish
 
             try:
@@ -124,6 +125,28 @@ def schedule_tick(token: str) -> dict:
         if _supports_defer(schedule_tick):
             schedule_tick.using(run_after=now + timedelta(seconds=interval)).enqueue(token)
     return {"status": "ok"}
+
+
+def purge_owed() -> bool:
+    """Did the last publish to the configured target leave CDN purges undone?
+
+    A run that could not purge records ``purge_failed`` (and the target's manifest keeps the URLs); a
+    run that starts with purges owed carries the flag until it has sent them. Asking the database keeps
+    the tick from reading the manifest from the target every interval.
+    """
+    from .models import PublishRun
+    from .service import configured_target
+
+    target = configured_target()
+    if target is None:
+        return False
+    last = (
+        PublishRun.objects.filter(target=target.describe()[:500])
+        .exclude(status__in=[PublishRun.Status.DRY_RUN, PublishRun.Status.RUNNING])
+        .only("purge_failed")
+        .first()
+    )
+    return bool(last and last.purge_failed)
 
 
 def run_scheduled_publishing() -> None:

@@ -22,7 +22,7 @@ def register_admin_urls():
 
 class PublishMenuItem(MenuItem):
     def is_shown(self, request):
-        return request.user.has_perm(views.PERMISSION)
+        return views.can_view(request.user)
 
 
 @hooks.register("register_reports_menu_item")
@@ -43,8 +43,9 @@ class PublishFailurePanel(Component):
 
 @hooks.register("construct_homepage_panels")
 def add_failure_panel(request, panels):
-    if not request.user.has_perm(views.PERMISSION):
+    if not views.can_view(request.user):
         return
-    last = PublishRun.objects.exclude(status=PublishRun.Status.DRY_RUN).first()
-    if last is not None and last.status == PublishRun.Status.FAILED:
+    PublishRun.mark_interrupted()
+    last = PublishRun.objects.exclude(status__in=[PublishRun.Status.DRY_RUN, PublishRun.Status.RUNNING]).first()
+    if last is not None and last.is_problem:
         panels.append(PublishFailurePanel(last))

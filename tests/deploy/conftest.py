@@ -113,17 +113,32 @@ def make_s3_storage(rclone_s3, bucket: str, location: str = "www", **extra):
 
 
 @pytest.fixture
-def s3_target(rclone_s3, s3_bucket):
-    from deploy.targets import target_for_storage
+def s3_target(rclone_s3, s3_bucket, settings):
+    """A bucket on the S3 server, configured as ``STORAGES["publish"]`` (pending changes are for it)."""
+    from deploy.targets import get_target
 
-    return target_for_storage(make_s3_storage(rclone_s3, s3_bucket))
+    settings.STORAGES = {**settings.STORAGES, "publish": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3_bucket, "endpoint_url": rclone_s3["endpoint_url"], "access_key": ACCESS_KEY,
+            "secret_key": SECRET_KEY, "region_name": "us-east-1", "addressing_style": "path", "location": "www",
+        },
+    }}
+    return get_target()
 
 
 @pytest.fixture
-def folder_target(tmp_path):
+def folder_target(tmp_path, settings):
+    """A local folder, configured as ``STORAGES["publish"]`` (pending changes are for it)."""
     from deploy.targets import get_target
 
-    return get_target(tmp_path / "site")
+    settings.STORAGES = {**settings.STORAGES, "publish": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "site"), "base_url": "/"},
+    }}
+    target = get_target()
+    assert target.key == get_target(tmp_path / "site").key
+    return target
 
 
 @pytest.fixture

@@ -296,3 +296,87 @@ def test_editing_an_image_rebuilds_the_pages_that_use_it(site, folder_target):
     assert 'alt="新的图片说明"'.encode() in folder_target.read(page_path)
     assert not any(p.startswith("zh-hans/notices/") for p in result.run.changes["changed"])
     assert_consistent(folder_target)
+
+
+# -- publish_site waits for a running publish (./dev up starts the worker before publishing) ---------------
+def test_publish_site_waits_for_a_running_publish_then_publishes(site, folder_target, monkeypatch):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    import deploy.service as service
+
+    publish(full=True, target=folder_target)
+    article = site.articles[0]
+    article.title = "等待后发布的标题"
+    article.save_revision().publish()
+    holder = PublishLock.acquire(folder_target.key, timedelta(minutes=5))  # the worker's publish
+    runs_before = PublishRun.objects.count()
+    sleeps = []
+
+    def other_publish_finishes_later(seconds):
+        sleeps.append(seconds)
+        # nothing of ours starts while the other publish holds the lease
+        assert PublishRun.objects.count() == runs_before
+        assert "等待后发布的标题".encode() not in folder_target.read(article.url.lstrip("/") + "index.html")
+        if len(sleeps) == 3:
+            PublishLock.release(folder_target.key, holder)
+
+    monkeypatch.setattr(service, "_sleep", other_publish_finishes_later)
+    err = StringIO()
+    call_command("publish_site", "--no-progress", stdout=StringIO(), stderr=err)
+    assert len(sleeps) == 3
+    assert "waiting for it to finish" in err.getvalue()
+    assert PublishRun.objects.first().status == PublishRun.Status.SUCCEEDED
+    assert "等待后发布的标题".encode() in folder_target.read(article.url.lstrip("/") + "index.html")
+    assert not PendingChange.objects.exists()
+
+
+def test_publish_site_gives_up_after_its_timeout(site, folder_target):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    PublishLock.acquire(folder_target.key, timedelta(minutes=5))
+    for args in (["--wait", "0.2"], ["--no-wait"]):
+        with pytest.raises(CommandError, match="is running"):
+            call_command("publish_site", "--no-progress", *args, stdout=StringIO(), stderr=StringIO())
+    assert not PublishRun.objects.exists()
+    assert site_paths(folder_target) == set()
+
+
+# -- a publish into another folder leaves the configured target's pending changes ------------------------
+def test_publishing_to_another_folder_keeps_the_pending_changes(site, folder_target, tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    publish(full=True, target=folder_target)
+    article = site.articles[0]
+    page = article.url.lstrip("/") + "index.html"
+    article.title = "只应发到正式目标的修改"
+    article.save_revision().publish()
+    pending = list(PendingChange.objects.values_list("pk", flat=True))
+    assert pending
+    scratch = tmp_path / "scratch"
+    call_command("publish_site", "--to", str(scratch), "--no-progress", stdout=StringIO(), stderr=StringIO())
+    assert list(PendingChange.objects.values_list("pk", flat=True)) == pending
+    assert "只应发到正式目标的修改".encode() in (scratch / page).read_bytes()
+    # the configured target still gets the edit
+    result = publish()
+    assert page in {e.path for e in result.diff.changed}
+    assert "只应发到正式目标的修改".encode() in folder_target.read(page)
+    assert not PendingChange.objects.exists()
+    # the scratch folder, published again after the configured target took the queue, is still right
+    article.title = "第二次修改"
+    article.save_revision().publish()
+    publish()
+    call_command("publish_site", "--to", str(scratch), "--no-progress", stdout=StringIO(), stderr=StringIO())
+    assert "第二次修改".encode() in (scratch / page).read_bytes()
+    # a --to that names the configured folder is the configured target
+    article.title = "第三次修改"
+    article.save_revision().publish()
+    call_command("publish_site", "--to", str(folder_target.root), "--no-progress", stdout=StringIO())
+    assert not PendingChange.objects.exists()

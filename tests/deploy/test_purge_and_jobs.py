@@ -149,3 +149,116 @@ def test_admin_history_and_publish_button(site, admin_client, folder_target, set
     PublishRun.objects.create(mode="incremental", status="failed", error="TargetError: S3 unreachable")
     home = admin_client.get("/admin/")
     assert "静态网站发布失败".encode() in home.content
+
+
+def test_the_scheduled_tick_retries_failed_purges(site, folder_target, cdn):
+    from deploy import tasks
+    from deploy.models import PublishLock
+
+    publish(full=True, target=folder_target)
+    cdn.WAGTAILFRONTENDCACHE = {"cdn": {"BACKEND": "tests.deploy.purge_backends.LoggingFailureBackend"}}
+    article = site.articles[0]
+    article.title = "CDN 恢复前的修改"
+    article.save_revision().publish()
+    assert publish(target=folder_target).run.purge_failed
+    assert not PendingChange.objects.exists()  # nothing else will trigger a publish
+    assert tasks.purge_owed()
+    cdn.WAGTAILFRONTENDCACHE = {"cdn": {"BACKEND": "tests.deploy.purge_backends.RecordingBackend"}}
+    PublishLock.objects.create(name=tasks.TICK_LOCK, holder="tick", expires_at=timezone.now())
+    assert tasks.schedule_tick.call("tick") == {"status": "ok"}
+    assert BASE + article.url in [u for b in purge_backends.PURGED for u in b]
+    assert Manifest.from_bytes(folder_target.read(MANIFEST_PATH)).pending_purge == []
+    run = PublishRun.objects.first()
+    assert run.trigger == "schedule" and not run.purge_failed and run.purged > 0
+    assert not tasks.purge_owed()
+    # nothing owed: the next tick publishes nothing
+    runs = PublishRun.objects.count()
+    tasks.schedule_tick.call("tick")
+    assert PublishRun.objects.count() == runs
+
+
+def test_a_failed_publish_keeps_the_purges_owed(site, folder_target, cdn, monkeypatch):
+    """A run that starts with purges owed and fails before sending them still tells the tick."""
+    from deploy import tasks
+    from deploy.targets import TargetError
+
+    publish(full=True, target=folder_target)
+    cdn.WAGTAILFRONTENDCACHE = {"cdn": {"BACKEND": "tests.deploy.purge_backends.RaisingBackend"}}
+    site.articles[0].title = "又一次修改"
+    site.articles[0].save_revision().publish()
+    publish(target=folder_target)
+    site.articles[1].title = "目标不可用时的修改"
+    site.articles[1].save_revision().publish()
+    monkeypatch.setattr(type(folder_target), "write", lambda *a, **k: (_ for _ in ()).throw(TargetError("down")))
+    with pytest.raises(TargetError):
+        publish(target=folder_target)
+    assert PublishRun.objects.first().status == PublishRun.Status.FAILED
+    assert tasks.purge_owed()
+
+
+def _user_in(group_name: str):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(f"user-{group_name}", password="x", is_staff=True)
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
+
+
+@pytest.mark.parametrize("group_name", ["Moderators", "Editors"])
+def test_reviewers_and_editors_see_the_history_and_failures(site, client, settings, group_name):
+    settings.ROOT_URLCONF = "tests.deploy.urls"
+    user = _user_in(group_name)
+    assert user.has_perm("deploy.view_publishrun") and not user.has_perm("deploy.add_publishrun")
+    client.force_login(user)
+    run = PublishRun.objects.create(mode="incremental", status="failed", error="TargetError: S3 unreachable")
+    response = client.get("/admin/publishing/")
+    assert response.status_code == 200
+    assert b"S3 unreachable" in response.content
+    assert b"publish-all" not in response.content  # no button: publishing the whole site is not theirs
+    assert client.get(f"/admin/publishing/{run.pk}/").status_code == 200
+    assert "静态网站发布失败".encode() in client.get("/admin/").content
+    # Wagtail's admin answers a permission error with a redirect and a message; nothing is published
+    response = client.post("/admin/publishing/publish-all/")
+    assert response.status_code in (302, 403) and response.get("Location", "/admin/") == "/admin/"
+    assert not PublishRun.objects.filter(trigger="admin").exists()
+
+
+def test_members_see_no_publish_history(site, client, settings):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    settings.ROOT_URLCONF = "tests.deploy.urls"
+    user = get_user_model().objects.create_user("staff-without-rights", password="x", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="access_admin"))
+    client.force_login(user)
+    response = client.get("/admin/publishing/")
+    assert response.status_code in (302, 403) and response.get("Location", "/admin/") == "/admin/"
+
+
+def test_a_killed_publish_shows_as_interrupted_once_its_lease_expired(site, admin_client, folder_target, settings):
+    from deploy.models import PublishLock
+
+    settings.ROOT_URLCONF = "tests.deploy.urls"
+    holder = PublishLock.acquire(folder_target.key, timedelta(minutes=5))
+    # what a publish killed with SIGKILL leaves: a "running" run, its lease running out
+    run = PublishRun.objects.create(mode="full", lock_name=folder_target.key, holder=holder)
+    admin_client.get("/admin/publishing/")
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.RUNNING  # its lease is alive: it may still be running
+    PublishLock.objects.filter(name=folder_target.key).update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = admin_client.get("/admin/publishing/")
+    run.refresh_from_db()
+    assert run.status == PublishRun.Status.INTERRUPTED and run.finished_at is not None
+    assert "中断".encode() in response.content
+    assert "静态网站发布中断".encode() in admin_client.get("/admin/").content
+    # the next publish to the target closes such runs too, before anyone looks
+    other = PublishRun.objects.create(mode="full", lock_name=folder_target.key, holder="dead-holder")
+    assert publish(full=True, target=folder_target).run.status == PublishRun.Status.SUCCEEDED
+    other.refresh_from_db()
+    assert other.status == PublishRun.Status.INTERRUPTED
+    # a run recorded before leases were noted: interrupted once the default lease is over
+    old = PublishRun.objects.create(mode="full", started_at=timezone.now() - timedelta(hours=2))
+    assert PublishRun.mark_interrupted() == 1
+    old.refresh_from_db()
+    assert old.status == PublishRun.Status.INTERRUPTED

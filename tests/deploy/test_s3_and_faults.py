@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.manifest import MANIFEST_PATH, Manifest
+from deploy.manifest import JOURNAL_PATH, MANIFEST_PATH, Manifest, sha256_hex
 from deploy.models import PublishRun
 from deploy.service import publish
 from deploy.targets import TargetError
@@ -45,6 +45,16 @@ class CountingTarget:
 
     def stored_sha256(self, path):
         return self.inner.stored_sha256(path)
+
+
+def assert_bodies_match_manifest(target):
+    """Every object's body (read back, hashed here) and its stored hash are the final manifest's."""
+    m = Manifest.from_bytes(target.read(MANIFEST_PATH))
+    assert site_paths(target) == set(m.entries)
+    wrong = [p for p, e in m.entries.items() if sha256_hex(target.read(p)) != e.sha256]
+    assert wrong == [], wrong[:10]
+    wrong_meta = [p for p, e in m.entries.items() if target.stored_sha256(p) != e.sha256]
+    assert wrong_meta == [], wrong_meta[:10]
 
 
 def test_full_publish_to_s3_sets_bodies_types_and_cache_headers(site, s3_target, s3_client, s3_bucket):
@@ -115,9 +125,42 @@ def test_killed_publish_then_rerun_is_consistent(site, s3_target):
     run = publish(target=s3_target).run
     assert run.status == PublishRun.Status.SUCCEEDED
     assert_consistent(s3_target)
+    assert_bodies_match_manifest(s3_target)
     paths = site_paths(s3_target)
     assert new_article.url.lstrip("/") + "index.html" in paths
     assert site.articles[1].url.lstrip("/") + "index.html" not in paths
+
+    # a publish killed after overwriting published pages; the edit is undone before the re-run, so the
+    # re-run's build equals the manifest for those pages: they must not keep the killed run's content
+    before = Manifest.from_bytes(s3_target.read(MANIFEST_PATH))
+    article = site.articles[0]
+    original_title = article.title
+    article.title = "被中断的临时标题"
+    article.save_revision().publish()
+    planned = publish(target=s3_target, dry_run=True).diff
+    assert planned.changed and not planned.added
+    killed = CountingTarget(s3_target, die_after=len(planned.uploads))  # the journal, then all but one
+    with pytest.raises(KeyboardInterrupt):
+        publish(target=killed)
+    overwritten = [p for op, p in killed.calls if op == "write" and p in before.entries]
+    assert overwritten and "overwriting" in s3_target.read(JOURNAL_PATH).decode()
+    assert Manifest.from_bytes(s3_target.read(MANIFEST_PATH)).entries == before.entries
+    article.title = original_title
+    article.save_revision().publish()
+    # a second killed run must keep the first one's journal entries
+    with pytest.raises(KeyboardInterrupt):
+        publish(target=CountingTarget(s3_target, die_after=1))
+    run = publish(target=s3_target).run
+    assert run.status == PublishRun.Status.SUCCEEDED
+    final = Manifest.from_bytes(s3_target.read(MANIFEST_PATH))
+    reverted = [p for p in overwritten if final.entries.get(p) == before.entries[p]]
+    assert reverted, "the scenario needs pages whose final content equals the old manifest"
+    assert {final.entries[p].url or p for p in reverted} <= set(run.changes["repaired"])
+    assert s3_target.read(JOURNAL_PATH) is None
+    assert_consistent(s3_target)
+    assert_bodies_match_manifest(s3_target)
+    for p in overwritten:
+        assert "被中断的临时标题".encode() not in s3_target.read(p), p
 
 
 def test_unreachable_s3_fails_the_run_visibly(site, s3_bucket):

@@ -1,4 +1,11 @@
-"""``manage.py publish_site``: publish the static site (a thin wrapper over ``deploy.service.publish``)."""
+"""``manage.py publish_site``: publish the static site (a thin wrapper over ``deploy.service.publish``).
+
+If another publish to the same target is running (the background worker's, typically right after
+``load_demo`` queued changes), the command waits for it to finish (``--wait``, default 30 minutes,
+longer than a dead publisher's lease) and then publishes; the lease still keeps two publishes from
+interleaving. ``--to DIR`` publishes into another folder without taking the configured target's queue of
+pending changes.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,10 @@ from deploy.service import PublishBusy, TooManyDeletions, publish
 from deploy.service import verify as verify_target
 from deploy.tasks import ensure_schedule
 
+#: seconds to wait for a running publish: longer than the default lease (LOCK_TTL, 600 s), so a
+#: publisher that died is taken over rather than waited out in vain
+DEFAULT_WAIT = 1800.0
+
 
 class Command(BaseCommand):
     help = "Publish the public site to the configured target (incremental unless --full)."
@@ -22,11 +33,17 @@ class Command(BaseCommand):
         parser.add_argument("--allow-mass-delete", action="store_true", help="lift the deletion cap")
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument(
+            "--wait", type=float, default=DEFAULT_WAIT, metavar="SECONDS",
+            help=f"if another publish to the target is running, wait up to this long for it to finish "
+            f"(default {DEFAULT_WAIT:.0f}; 0 fails at once)",
+        )
+        parser.add_argument("--no-wait", action="store_const", const=0.0, dest="wait", help="same as --wait 0")
+        parser.add_argument(
             "--verify", action="store_true", help="compare the target with its manifest (no publish)"
         )
 
     def handle(self, *args, full=False, dry_run=False, to=None, allow_mass_delete=False, no_progress=False,
-               verify=False, **kw):
+               verify=False, wait=DEFAULT_WAIT, **kw):
         if verify:
             report = verify_target(folder=to, check_hashes=True)
             for label, paths in (("missing", report.missing), ("extra", report.extra),
@@ -41,7 +58,8 @@ class Command(BaseCommand):
         try:
             result = publish(
                 full=full, dry_run=dry_run, folder=to, progress=bar, trigger="command",
-                allow_mass_delete=allow_mass_delete,
+                allow_mass_delete=allow_mass_delete, wait=max(0.0, wait or 0.0),
+                on_wait=lambda message: self.stderr.write(message),
             )
         except (PublishBusy, TooManyDeletions) as e:
             raise CommandError(str(e)) from e
