@@ -12,10 +12,15 @@ ALLOWED_HOSTS = ["*"]
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-# The demo's static site (port 8001) searches through the CMS's API (port 8000).
-SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", "http://127.0.0.1:8000")
+# The demo's static site (port 8001) searches through the CMS's API (port 8000); ``./dev up`` may move
+# both with SHUYUAN_CMS_PORT / SHUYUAN_SITE_PORT.
+_CMS_PORT = os.environ.get("SHUYUAN_CMS_PORT", "8000")
+_SITE_PORT = os.environ.get("SHUYUAN_SITE_PORT", "8001")
+SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", f"http://127.0.0.1:{_CMS_PORT}")
 CORS_ALLOWED_ORIGINS = [
     o.strip()
-    for o in os.environ.get("SHUYUAN_API_CORS_ORIGINS", "http://127.0.0.1:8001,http://localhost:8001").split(",")
+    for o in os.environ.get(
+        "SHUYUAN_API_CORS_ORIGINS", f"http://127.0.0.1:{_SITE_PORT},http://localhost:{_SITE_PORT}"
+    ).split(",")
     if o.strip()
 ]

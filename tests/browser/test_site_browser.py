@@ -1,6 +1,7 @@
 """The public pages as a visitor's phone shows them, in Debian's chromium driven by Playwright."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -87,3 +88,20 @@ def test_public_search_page_finds_public_material_only(live_server, browser, set
     assert any("三会一课制度学习要点" in t for t in texts)
     assert not any("会员内部交流" in t for t in texts)
     assert page.locator("#search-results mark").first.inner_text() == "三会一课"
+    # facets narrow the results and are kept in the page's URL; the sort order can be changed
+    facets = page.locator("#search-facets")
+    article_kind = facets.get_by_role("button", name=re.compile(r"^栏目文章 \(\d+\)$"))
+    article_kind.click()
+    page.wait_for_url("**kind=article*")
+    assert article_kind.get_attribute("aria-pressed") == "true"
+    assert any("三会一课制度学习要点" in t for t in page.locator("#search-results li").all_inner_texts())
+    page.get_by_role("combobox", name="排序").select_option("date")
+    page.wait_for_url("**sort=date*")
+    # autocomplete offers public titles and terms, never the members-only title
+    box = page.get_by_role("search").get_by_role("combobox").or_(page.get_by_role("search").get_by_role("searchbox"))
+    box.first.fill("")
+    box.first.press_sequentially("三会")
+    page.wait_for_function("document.querySelectorAll('datalist option').length > 0")
+    options = page.evaluate("[...document.querySelectorAll('datalist option')].map(o => o.value)")
+    assert any("三会一课" in o for o in options)
+    assert not any("会员内部交流" in o for o in options)

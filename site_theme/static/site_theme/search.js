@@ -1,30 +1,100 @@
-// Public search page: asks the search API and shows highlighted results. No external libraries.
+// Public search page: asks the search API and shows highlighted results, facets and sorting.
+// No external libraries; state lives in the page URL so results can be linked and reloaded.
 (function () {
   "use strict";
   var form = document.getElementById("public-search");
   if (!form) return;
   var input = form.querySelector("input[name=q]");
+  var sortSelect = form.querySelector("select[name=sort]");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var pages = document.getElementById("search-pages");
+  var facetsBox = document.getElementById("search-facets");
   var api = form.getAttribute("data-api");
   var locale = form.getAttribute("data-locale");
+  // facet field in the API response -> filter parameter of the API
+  var FACETS = { kind: "kind", material_type: "type", topics: "topic", column: "column", year: "year" };
+  var FILTERS = ["kind", "type", "topic", "column", "year"];
   var T = {
-    "zh-hans": { searching: "正在搜索…", none: "没有找到相关内容。", found: "共找到 {n} 条结果", error: "搜索服务暂时不可用，请稍后再试。", prev: "上一页", next: "下一页" },
-    "zh-hant": { searching: "正在搜索…", none: "沒有找到相關內容。", found: "共找到 {n} 條結果", error: "搜索服務暫時不可用，請稍後再試。", prev: "上一頁", next: "下一頁" },
-    en: { searching: "Searching…", none: "Nothing found.", found: "{n} results", error: "Search is unavailable, please try again later.", prev: "Previous", next: "Next" }
-  }[locale] || {};
+    "zh-hans": { searching: "正在搜索…", none: "没有找到相关内容。", found: "共找到 {n} 条结果", error: "搜索服务暂时不可用，请稍后再试。", prev: "上一页", next: "下一页", clear: "清除筛选",
+      facet: { kind: "内容类别", material_type: "资料类型", topics: "专题", column: "栏目", year: "年份" },
+      kinds: { article: "栏目文章", material: "学习资料", exhibition: "线上展览", red_exhibition: "红色云图" } },
+    "zh-hant": { searching: "正在搜索…", none: "沒有找到相關內容。", found: "共找到 {n} 條結果", error: "搜索服務暫時不可用，請稍後再試。", prev: "上一頁", next: "下一頁", clear: "清除篩選",
+      facet: { kind: "內容類別", material_type: "資料類型", topics: "專題", column: "欄目", year: "年份" },
+      kinds: { article: "欄目文章", material: "學習資料", exhibition: "線上展覽", red_exhibition: "紅色雲圖" } },
+    en: { searching: "Searching…", none: "Nothing found.", found: "{n} results", error: "Search is unavailable, please try again later.", prev: "Previous", next: "Next", clear: "Clear filters",
+      facet: { kind: "Kind", material_type: "Material type", topics: "Topic", column: "Column", year: "Year" },
+      kinds: { article: "Column article", material: "Study material", exhibition: "Exhibition", red_exhibition: "Red exhibition" } }
+  }[locale] || { facet: {}, kinds: {} };
 
-  function run(q, page) {
-    var params = new URLSearchParams({ q: q, locale: locale, page: String(page || 1) });
+  function state() {
+    var url = new URLSearchParams(window.location.search);
+    var s = { q: (url.get("q") || "").trim(), page: parseInt(url.get("page") || "1", 10) || 1, sort: url.get("sort") || "relevance", filters: {} };
+    FILTERS.forEach(function (name) { if (url.get(name)) s.filters[name] = url.get(name); });
+    return s;
+  }
+
+  function save(s) {
+    var url = new URL(window.location.href);
+    url.search = "";
+    url.searchParams.set("q", s.q);
+    if (s.page > 1) url.searchParams.set("page", s.page);
+    if (s.sort !== "relevance") url.searchParams.set("sort", s.sort);
+    Object.keys(s.filters).forEach(function (k) { url.searchParams.set(k, s.filters[k]); });
+    history.replaceState(null, "", url);
+  }
+
+  function go(s) { save(s); run(s); }
+
+  function run(s) {
+    var params = new URLSearchParams({ q: s.q, locale: locale, page: String(s.page), sort: s.sort });
+    Object.keys(s.filters).forEach(function (k) { params.set(k, s.filters[k]); });
     status.textContent = T.searching;
     fetch(api + "?" + params.toString(), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) { show(q, data); })
-      .catch(function () { status.textContent = T.error; list.innerHTML = ""; pages.innerHTML = ""; });
+      .then(function (data) { show(s, data); })
+      .catch(function () { status.textContent = T.error; list.innerHTML = ""; pages.innerHTML = ""; if (facetsBox) facetsBox.innerHTML = ""; });
   }
 
-  function show(q, data) {
+  function button(label, onClick, pressed) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    if (pressed !== undefined) b.setAttribute("aria-pressed", pressed ? "true" : "false");
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function showFacets(s, facets) {
+    if (!facetsBox) return;
+    facetsBox.innerHTML = "";
+    Object.keys(FACETS).forEach(function (field) {
+      var values = (facets || {})[field] || [];
+      if (!values.length) return;
+      var param = FACETS[field];
+      var h = document.createElement("h2");
+      h.textContent = T.facet[field] || field;
+      var ul = document.createElement("ul");
+      values.forEach(function (v) {
+        var li = document.createElement("li");
+        var active = s.filters[param] === String(v.value);
+        var label = (field === "kind" && T.kinds[v.value]) || String(v.value);
+        li.appendChild(button(label + " (" + v.count + ")", function () {
+          var next = { q: s.q, page: 1, sort: s.sort, filters: Object.assign({}, s.filters) };
+          if (active) delete next.filters[param]; else next.filters[param] = String(v.value);
+          go(next);
+        }, active));
+        ul.appendChild(li);
+      });
+      facetsBox.appendChild(h);
+      facetsBox.appendChild(ul);
+    });
+    if (Object.keys(s.filters).length) {
+      facetsBox.appendChild(button(T.clear, function () { go({ q: s.q, page: 1, sort: s.sort, filters: {} }); }));
+    }
+  }
+
+  function show(s, data) {
     list.innerHTML = "";
     pages.innerHTML = "";
     status.textContent = data.total ? T.found.replace("{n}", data.total) : T.none;
@@ -42,31 +112,30 @@
       if (hit.date) { var m = document.createElement("p"); m.className = "meta"; m.textContent = hit.date; li.appendChild(m); }
       list.appendChild(li);
     });
+    showFacets(s, data.facets);
     var nav = [];
     if (data.page > 1) nav.push([T.prev, data.page - 1]);
     if (data.page < data.num_pages) nav.push([T.next, data.page + 1]);
     nav.forEach(function (item) {
-      var b = document.createElement("button");
-      b.type = "button";
-      b.textContent = item[0];
-      b.addEventListener("click", function () { go(q, item[1]); });
-      pages.appendChild(b);
+      pages.appendChild(button(item[0], function () { go({ q: s.q, page: item[1], sort: s.sort, filters: s.filters }); }));
     });
-  }
-
-  function go(q, page) {
-    var url = new URL(window.location.href);
-    url.searchParams.set("q", q);
-    if (page > 1) url.searchParams.set("page", page); else url.searchParams.delete("page");
-    history.replaceState(null, "", url);
-    run(q, page);
   }
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();
     var q = input.value.trim();
-    if (q) go(q, 1);
+    if (q) go({ q: q, page: 1, sort: sortSelect ? sortSelect.value : "relevance", filters: {} });
   });
-  var initial = new URLSearchParams(window.location.search);
-  if (initial.get("q")) { input.value = initial.get("q"); run(initial.get("q"), parseInt(initial.get("page") || "1", 10)); }
+  if (sortSelect) {
+    sortSelect.addEventListener("change", function () {
+      var s = state();
+      if (s.q) { s.sort = sortSelect.value; s.page = 1; go(s); }
+    });
+  }
+  var initial = state();
+  if (initial.q) {
+    input.value = initial.q;
+    if (sortSelect) sortSelect.value = initial.sort;
+    run(initial);
+  }
 })();
