@@ -11,6 +11,7 @@ from wagtail.images.models import AbstractImage, AbstractRendition
 
 from cms.visibility import Audience
 
+from .storage import document_storage
 from .validation import validate_document_file
 
 
@@ -53,6 +54,9 @@ class ShuyuanDocument(AbstractDocument):
         _("可见范围"), max_length=16, choices=Audience.choices, default=Audience.PUBLIC, db_index=True
     )
     source = models.CharField(_("来源"), max_length=255, blank=True)
+    # Kept in a storage nobody serves directly: only the document view, which checks the audience,
+    # hands the file out (media/storage.py).
+    file = models.FileField(upload_to="documents", storage=document_storage, verbose_name=_("文件"))
 
     admin_form_fields = ("title", "file", "collection", "audience", "source", "tags")
 

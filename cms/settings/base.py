@@ -135,6 +135,11 @@ MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # --- media --- document files: never under MEDIA_ROOT, only served by the audience-checking view.
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "private"), "base_url": "/documents/"},
+    },
     # --- deploy --- where the static public site is published (a local folder by default).
     "publish": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",

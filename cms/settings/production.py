@@ -60,6 +60,14 @@ if os.environ.get("MEDIA_S3_BUCKET"):
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {**_s3_options("MEDIA_S3"), "querystring_auth": True, "file_overwrite": False},
     }
+    # Document files in the same private bucket under their own prefix; only the audience-checking
+    # views hand them out (media/storage.py).
+    _media = _s3_options("MEDIA_S3")
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_media, "location": "/".join(p for p in (_media["location"].strip("/"), "private") if p),
+                    "querystring_auth": True, "file_overwrite": False},
+    }
 
 WAGTAILFRONTENDCACHE = {**WAGTAILFRONTENDCACHE}
 if os.environ.get("CDN_CLOUDFRONT_DISTRIBUTION_ID"):

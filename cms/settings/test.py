@@ -24,6 +24,10 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(_TMP / "site"), "base_url": "/"},
     },
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(_TMP / "private"), "base_url": "/documents/"},
+    },
 }
 SHUYUAN_SEARCH = {
     **SHUYUAN_SEARCH,

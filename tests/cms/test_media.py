@@ -102,3 +102,27 @@ class DocumentAudienceTests(TestCase):
         self.client.force_login(self.member)
         self.assertEqual(self.fetch("members").status_code, 200)
         self.assertEqual(self.fetch("internal").status_code, 403)
+
+
+class DocumentFilesAreNeverServedDirectlyTests(TestCase):
+    """A members-only PDF cannot be fetched past the audience check through the media folder."""
+
+    def test_document_files_live_outside_media_root(self):
+        from pathlib import Path
+
+        from django.conf import settings
+        from django.core.files.base import ContentFile
+
+        doc = ShuyuanDocument(title="会员资料", audience="members")
+        doc.file.save("members-only.pdf", ContentFile(b"%PDF-1.4 members"), save=False)
+        doc.save()
+        media_root = Path(settings.MEDIA_ROOT).resolve()
+        stored = Path(doc.file.path).resolve()
+        self.assertTrue(stored.is_file())
+        self.assertFalse(stored.is_relative_to(media_root), stored)
+        # and the development server's /media/ route does not reach it
+        with self.settings(DEBUG=True):
+            response = self.client.get(f"{settings.MEDIA_URL}{doc.file.name}")
+        self.assertEqual(response.status_code, 404)
+        # the audience-checking view still refuses anonymous visitors
+        self.assertEqual(self.client.get(doc.url).status_code, 302)
