@@ -11,7 +11,10 @@ Pipeline: NFKC (full-width to half-width) -> OpenCC traditional to simplified
 traditional text, and a query in either form must find it) -> lower case ->
 rjieba search-mode segmentation (a long word also yields its
 dictionary sub-words: 中华人民共和国 -> 中华, 人民, 共和国, ...) -> drop
-punctuation, whitespace and stop words.
+punctuation, whitespace and stop words.  A query also loses its question words
+(是否, 可以, 怎么办 ...) and yields, besides its words, the character bigrams and
+the single characters of what is left; the engines match words and bigrams and
+let the characters only rank what those matched.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import rjieba
 
 __all__ = [
     "Analyzer",
+    "CJK_CHAR_PATTERN",
     "DEFAULT_CUSTOM_WORDS",
+    "DEFAULT_QUESTION_WORDS",
     "DEFAULT_STOPWORDS",
     "QueryTerms",
     "cjk_bigrams",
@@ -38,7 +43,10 @@ __all__ = [
     "normalize_doc_number",
 ]
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+#: One CJK character (the ranges every engine's character fields cover).
+CJK_CHAR_PATTERN = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+_CJK_RUN = re.compile(CJK_CHAR_PATTERN + "+")
+_CJK_CHAR = re.compile(CJK_CHAR_PATTERN)
 _CJK_RUN2 = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2,}")
 _SPACES = re.compile(r"\s+")
 
@@ -50,6 +58,15 @@ DEFAULT_STOPWORDS: frozenset[str] = frozenset(
     """的 了 和 与 及 或 是 在 对 把 被 将 就 也 都 而 并 等 之 其 这 那 这个 那个 这些 那些
     我 你 他 她 它 我们 你们 他们 什么 怎么 怎样 如何 吗 呢 吧 啊 呀 哪些 哪个 为什么
     一个 有 没有 会 能 要 请问 请 谁 些 么 个 着 过 于 以 从 由 向 为 所 但 若 如果 因为 所以""".split()
+)
+
+# Words that frame a question rather than say what it is about (是否 …, 可以 … 吗,
+# 怎么办, 哪些): dropped from queries only, with their characters and bigrams, so a
+# colloquial question scores on its topic words.  Indexed text keeps them.
+DEFAULT_QUESTION_WORDS: frozenset[str] = frozenset(
+    """是否 能否 可否 可以 能不能 可不可以 会不会 是不是 有没有 要不要 怎么办 怎么样 怎样才能 如何才能
+    什么 什么样 怎么 怎样 如何 为什么 为何 哪 哪些 哪个 哪里 哪儿 何时 何种 多少 咋 咋办 啥 请问
+    吗 呢 吧""".split()
 )
 
 # Party-building terms kept whole out of the box; editors add more in the admin
@@ -124,16 +141,16 @@ def load_stopwords(path: str | Path) -> frozenset[str]:
         return frozenset(normalize(line.strip()) for line in fh if line.strip())
 
 
-def cjk_runs(text: str) -> list[str]:
-    """The runs of two or more CJK characters in already-normalised text.
+def cjk_runs(text: str, min_len: int = 2) -> list[str]:
+    """The runs of ``min_len`` (two or one) or more CJK characters in already-normalised text.
 
     The index side of :func:`cjk_bigrams`: an engine cuts each run into
     overlapping pairs itself (at native speed), so no pair spans punctuation,
     digits or Latin text (the query side never sends such a pair), and the
     engine indexes fewer bigrams than from the whole text (a quarter fewer
-    on the news corpus).
+    on the news corpus).  With ``min_len=1``, the same for single characters.
     """
-    return _CJK_RUN2.findall(text)
+    return (_CJK_RUN2 if min_len >= 2 else _CJK_RUN).findall(text)
 
 
 def cjk_bigrams(text: str) -> list[str]:
@@ -159,7 +176,10 @@ class QueryTerms:
     synonyms, any of which may match; ``counts`` says how often each group's
     token occurs in the query (a word a question repeats is what it is about).
     ``phrase`` is the token sequence in order (precise-mode cut) for
-    phrase/proximity boosts; ``bigrams`` feed the fallback field.
+    phrase/proximity boosts; ``bigrams`` feed the fallback field; ``chars``
+    (the CJK characters of the query's words, without stop words) only add to
+    the score of documents the rest matched, so 续租 still counts for a text
+    that says 承租 without widening what a query finds.
     """
 
     text: str
@@ -168,6 +188,7 @@ class QueryTerms:
     bigrams: tuple[str, ...]
     doc_number: str
     counts: tuple[int, ...] = ()
+    chars: tuple[str, ...] = ()
 
     def weight(self, i: int, per_repeat: float = 0.5) -> float:
         """Query-term-frequency weight of group ``i``: 1 for a word said once, +``per_repeat`` per repeat."""
@@ -200,6 +221,7 @@ class Analyzer:
     custom_words: Iterable[str] = DEFAULT_CUSTOM_WORDS
     synonyms: Iterable[Iterable[str]] = ()
     stopwords: frozenset[str] = DEFAULT_STOPWORDS
+    question_words: frozenset[str] = DEFAULT_QUESTION_WORDS
     _jieba: rjieba.Jieba = field(init=False, repr=False)
     _synonyms: dict[str, tuple[str, ...]] = field(init=False, repr=False)
 
@@ -210,6 +232,7 @@ class Analyzer:
         for word in words:
             self._jieba.add_word(word, None, None)
         self.stopwords = frozenset(normalize(w) for w in self.stopwords)
+        self.question_words = frozenset(normalize(w) for w in self.question_words)
         groups: dict[str, set[str]] = {}
         for raw_group in self.synonyms:
             group = {normalize(w).strip() for w in raw_group} - {""}
@@ -254,19 +277,24 @@ class Analyzer:
         """Analyse user input.  Never raises: any string gives a (maybe empty) QueryTerms.
 
         Input is treated as words only; no operator or field syntax is read, so
-        nothing a user types reaches an engine's query parser.
+        nothing a user types reaches an engine's query parser.  Question words
+        (:data:`DEFAULT_QUESTION_WORDS`) are cut out of the text before words,
+        bigrams and characters are taken, unless nothing else is left.
         """
         text = (text or "")[:500]
         norm = normalize(text)
+        content = self._without_question_words(norm)
         counts: dict[str, int] = {}
-        for tok in self.tokens(norm, normalized=True):
+        for tok in self.tokens(content, normalized=True):
             if tok in counts:
                 counts[tok] += 1
             elif len(counts) < max_terms:
                 counts[tok] = 1
         groups = [self.synonyms_of(tok) for tok in counts]
-        phrase = tuple(self.precise_tokens(norm, normalized=True)[:max_terms])
-        bigrams = tuple(dict.fromkeys(b for b in cjk_bigrams(norm) if b not in self.stopwords))[:max_terms]
+        phrase = tuple(self.precise_tokens(content, normalized=True)[:max_terms])
+        stop = self.stopwords
+        bigrams = tuple(dict.fromkeys(b for b in cjk_bigrams(content) if b not in stop))[:max_terms]
+        chars = tuple(dict.fromkeys(c for c in _CJK_CHAR.findall(content) if c not in stop))[:max_terms]
         return QueryTerms(
             text=norm.strip(),
             groups=tuple(groups),
@@ -274,4 +302,19 @@ class Analyzer:
             bigrams=bigrams,
             doc_number=find_doc_number(text)[:200],
             counts=tuple(counts.values()),
+            chars=chars,
         )
+
+    def _without_question_words(self, norm: str) -> str:
+        """``norm`` with its question words blanked out (precise-mode cut), or ``norm`` if that leaves no word."""
+        qwords = self.question_words
+        if not qwords:
+            return norm
+        cut = self._jieba.cut(norm, True)
+        if not any(tok in qwords for tok in cut):
+            return norm
+        content = "".join(" " if tok in qwords else tok for tok in cut)
+        stop = self.stopwords
+        if not any(tok.isalnum() and tok not in stop for tok in self._jieba.cut(content, True)):
+            return norm
+        return content

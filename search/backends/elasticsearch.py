@@ -12,7 +12,9 @@ OPTIONS:
     TIMEOUT         request timeout in seconds (default 10)
     REFRESH         true: writes return only once searchable (tests); default false
     TITLE_BOOST, PHRASE_BOOST, PHRASE_SLOP, PAIR_BOOST, PAIR_SLOP, QTF_WEIGHT, BIGRAM_WEIGHT,
-    BIGRAM_CHARS    as for the embedded engine
+    BIGRAM_CHARS, CHAR_WEIGHT  as for the embedded engine (the ``chars`` field is filled by
+                    ``copy_to`` from title and body and cut into CJK characters by a pattern
+                    tokenizer, so no extra text is sent)
     CLIENT_OPTIONS  extra keyword arguments for ``elasticsearch.Elasticsearch``
                     (api_key, basic_auth, ca_certs, node_class, ...)
 
@@ -47,7 +49,7 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, normalize, normalize_doc_number
+from search.text import CJK_CHAR_PATTERN, QueryTerms, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
         self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
         self.bigram_chars = int(opts.get("BIGRAM_CHARS", 300))
+        self.char_weight = float(opts.get("CHAR_WEIGHT", 2.0))
         self.pair_boost = float(opts.get("PAIR_BOOST", 0.3))
         self.pair_slop = int(opts.get("PAIR_SLOP", 2))
         self.qtf_weight = float(opts.get("QTF_WEIGHT", 0.5))
@@ -121,6 +124,13 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         mapping.field("doc_number", dsl.Keyword())
         mapping.field("title_raw", dsl.Keyword(ignore_above=512))
         mapping.field("title_terms", dsl.Keyword())
+        if self.char_weight > 0:
+            # every CJK character of title and body (search.text.CJK_CHAR_PATTERN), like the embedded engine's field
+            char = dsl.analyzer(
+                "shuyuan_char", tokenizer=dsl.tokenizer("shuyuan_char_tokenizer", "pattern", pattern=CJK_CHAR_PATTERN, group=0)
+            )
+            text_kwargs = {**text_kwargs, "copy_to": "chars"}
+            mapping.field("chars", dsl.Text(analyzer=char, index_options="freqs"))
         mapping.field("title", dsl.Text(**text_kwargs))
         mapping.field("body", dsl.Text(**text_kwargs))
         mapping.field("bigrams", dsl.Text(analyzer=bigram, index_options="freqs"))
@@ -341,18 +351,33 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             return None
         return Q("bool", should=should, minimum_should_match=1)
 
+    def char_query(self, terms: QueryTerms) -> Any | None:
+        """Score-only clause: one term per CJK character of the query's words (see QueryTerms.chars)."""
+        if self.char_weight <= 0 or not terms.chars:
+            return None
+        Q = self._dsl.Q
+        return Q("bool", should=[Q("term", chars={"value": c}) for c in terms.chars], boost=self.char_weight)
+
     def build_search(self, query: SearchQuery, terms: QueryTerms | None = None):  # -> dsl.Search | None
         """The DSL ``Search`` for ``query``; None when the query cannot match anything."""
         dsl = self._dsl
         terms = terms if terms is not None else self.analyzer.query(query.q)
         must = []
+        should = []
         if terms.text:
             text_q = self.text_query(terms)
             if text_q is None:
                 return None
             must.append(text_q)
+            char_q = self.char_query(terms)
+            if char_q is not None:
+                should.append(char_q)
         search = dsl.Search(using=self.client, index=self.alias)
-        search = search.query(dsl.Q("bool", filter=self._filters(query), must=must))
+        if should:
+            # next to must, should clauses only add to the score: characters never widen the match
+            search = search.query(dsl.Q("bool", filter=self._filters(query), must=must, should=should))
+        else:
+            search = search.query(dsl.Q("bool", filter=self._filters(query), must=must))
         if query.sort == "date" or not terms.text:
             search = search.sort({"date": {"order": "desc", "missing": "_last"}}, "_score")
         search = search.source(["id", "kind", "payload"])

@@ -56,8 +56,8 @@ def test_mapping_on_a_stock_server_uses_whitespace_analysis(node):
     assert analysis["tokenizer"]["shuyuan_bigram_tokenizer"]["type"] == "ngram"
     props = body["mappings"]["properties"]
     assert body["mappings"]["dynamic"] == "strict"
-    assert props["title"] == {"type": "text", "analyzer": "shuyuan_whitespace"}
-    assert props["body"] == {"type": "text", "analyzer": "shuyuan_whitespace"}
+    assert props["title"] == {"type": "text", "analyzer": "shuyuan_whitespace", "copy_to": "chars"}
+    assert props["body"] == {"type": "text", "analyzer": "shuyuan_whitespace", "copy_to": "chars"}
     assert props["audience"] == {"type": "keyword"}
     assert props["payload"] == {"type": "object", "enabled": False}
     assert "ik" not in json.dumps(body)
@@ -65,7 +65,9 @@ def test_mapping_on_a_stock_server_uses_whitespace_analysis(node):
 
 def test_mapping_with_ik_plugin(node):
     body = make(node, ANALYZER="ik").index_definition("shuyuan-1").to_dict()
-    assert body["mappings"]["properties"]["body"] == {"type": "text", "analyzer": "ik_max_word", "search_analyzer": "ik_smart"}
+    assert body["mappings"]["properties"]["body"] == {
+        "type": "text", "analyzer": "ik_max_word", "search_analyzer": "ik_smart", "copy_to": "chars"
+    }
 
 
 def test_presegmented_text_is_sent(node):
@@ -207,3 +209,34 @@ def test_traditional_characters_are_simplified_at_index_time_in_every_locale(nod
         assert "黨" not in source["bigrams"]
         query_terms = engine.analyzer.query("黨員學習").all_terms()
         assert query_terms <= set(source["body"].split())
+
+
+def test_character_field_is_copied_from_title_and_body_and_only_adds_to_the_score(node):
+    from search.text import CJK_CHAR_PATTERN
+
+    engine = make(node)
+    body = engine.index_definition("shuyuan-1").to_dict()
+    analysis = body["settings"]["analysis"]
+    assert analysis["analyzer"]["shuyuan_char"] == {"type": "custom", "tokenizer": "shuyuan_char_tokenizer"}
+    assert analysis["tokenizer"]["shuyuan_char_tokenizer"] == {"type": "pattern", "pattern": CJK_CHAR_PATTERN, "group": 0}
+    assert body["mappings"]["properties"]["chars"] == {"type": "text", "analyzer": "shuyuan_char", "index_options": "freqs"}
+    source = engine.to_source(SearchDocument(id="page:1", kind="material", title="通知", body="承租人"))
+    assert "chars" not in source  # filled by copy_to on the server: no extra text is sent
+
+    query = engine.build_search(SearchQuery(q="原承租人可以优先续租吗？")).to_dict()["query"]["bool"]
+    assert query["filter"][0] == {"terms": {"audience": ["public"]}}
+    # the characters sit beside the must clause, so they rank what the words matched and never match alone
+    assert query["should"] == [
+        {"bool": {"should": [{"term": {"chars": {"value": c}}} for c in "原承租人优先续"], "boost": 2.0}}
+    ]
+    clauses = query["must"][0]["bool"]["should"]
+    text = json.dumps([c for c in clauses if not ({"title_raw", "doc_number"} & set(c.get("term", {})))], ensure_ascii=False)
+    assert "可以" not in text and "chars" not in text  # question words are not searched for (only the whole-title match sees them)
+    assert "续租" in text and "承租人" in text
+
+    none = make(node, CHAR_WEIGHT=0)
+    props = none.index_definition("shuyuan-1").to_dict()["mappings"]["properties"]
+    assert "chars" not in props and "copy_to" not in props["body"]
+    assert "should" not in none.build_search(SearchQuery(q="优先续租")).to_dict()["query"]["bool"]
+    browse = engine.build_search(SearchQuery(q="")).to_dict()["query"]["bool"]
+    assert "should" not in browse and not browse.get("must")

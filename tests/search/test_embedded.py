@@ -154,3 +154,23 @@ def test_traditional_characters_in_a_simplified_page_are_found_by_both_forms():
         assert ids(engine, q) == ["page:1", "page:2"], q
     hit = next(h for h in engine.search(SearchQuery(q="资料汇编", audiences=PUBLIC)).hits if h.id == "page:1")
     assert "<mark>資料彙編</mark>" in hit.snippet_html  # snippets still show the original characters
+
+
+def test_character_field_ranks_what_the_words_matched_but_never_widens_the_match():
+    engine = EmbeddedSearchBackend({"IN_MEMORY": True})
+    fields = engine.to_fields(d(1, title="通知", body="承租人享有（优先）承租的权利ab12"))
+    assert fields["chars"] == "通知承租人享有优先承租的权利"  # CJK characters only, cut one by one by tantivy
+    engine.rebuild([
+        d(1, title="甲", body="房屋承租人享有以同等条件优先承租的权利"),  # shares 承 租 with 续租
+        d(2, title="乙", body="申请人享有优先受理的权利"),
+        d(3, title="丙", body="续期 租金 另行约定"),  # characters only, no word of the query
+    ])
+    searcher = engine._open().searcher()
+    from search.backends.embedded import Query
+
+    assert searcher.search(Query.term_query(engine.schema, "chars", "租"), 10, count=True).count == 2
+    assert ids(engine, "优先续租") == ["page:1", "page:2"]  # page 3 has 续 and 租 but no word or bigram
+    res = engine.search(SearchQuery(q="承租人可以优先续租吗", audiences=PUBLIC))
+    assert [h.id for h in res.hits][0] == "page:1"
+    without = EmbeddedSearchBackend({"IN_MEMORY": True, "CHAR_WEIGHT": 0})
+    assert "chars" not in without.to_fields(d(1))

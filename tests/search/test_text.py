@@ -59,6 +59,18 @@ def test_query_drops_stopwords_and_punctuation():
     assert Analyzer().query("的了吗").is_empty
 
 
+def test_question_words_are_cut_out_of_queries_with_their_bigrams_and_characters():
+    q = Analyzer().query("原承租人是否可以优先续租？")
+    assert q.all_terms() >= {"承租人", "优先", "续租"}
+    assert not {"是否", "可以"} & (q.all_terms() | set(q.phrase) | set(q.bigrams))
+    assert not {"否", "可"} & set(q.chars)
+    assert "否优" not in q.bigrams and "人是" not in q.bigrams  # no pair across a question word
+    assert q.chars == ("原", "承", "租", "人", "优", "先", "续")  # stop characters (是) are left out too
+    # a query made only of question words still searches for them
+    assert Analyzer().query("多少").all_terms() == {"多少"}
+    assert Analyzer(question_words=frozenset()).query("是否可以").all_terms() >= {"是否", "可以"}
+
+
 def test_synonyms_expand_in_both_directions():
     analyzer = Analyzer(synonyms=[["党员大会", "全体党员会议"]])
     for q in ("党员大会", "全体党员会议"):
