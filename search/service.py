@@ -7,10 +7,13 @@ it on the configured engine and logs it.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError
 
 from cms import visibility
@@ -40,7 +43,55 @@ class SearchOutcome:
     log_id: int | None = None
 
 
-def query_from_params(params: Mapping[str, object], audiences: frozenset[str], *, page_size: int = 10) -> SearchQuery:
+#: Elasticsearch refuses ``from + size`` beyond ``index.max_result_window`` (10,000 by default), so
+#: no page may reach deeper than this, whichever engine runs.
+MAX_RESULT_WINDOW = 10_000
+MAX_QUERY_LENGTH = 200
+DEFAULT_PAGE_SIZE = 10
+MAX_PAGE_SIZE = 50
+MAX_PAGE = MAX_RESULT_WINDOW  # with page_size=1; in general page * page_size <= MAX_RESULT_WINDOW
+MAX_FILTER_VALUES = 10
+MAX_FILTER_LENGTH = 100
+SORTS: tuple[str, ...] = ("relevance", "date")
+#: Parameters of ``/api/v2/search/`` that take one value.
+SINGLE_PARAMS: tuple[str, ...] = ("q", "page", "page_size", "sort", "locale", "date_from", "date_to")
+API_PARAMS: frozenset[str] = frozenset(SINGLE_PARAMS) | frozenset(FILTER_PARAMS)
+YEAR_RE = re.compile(r"[0-9]{4}")
+NUMBER_RE = re.compile(r"[0-9]{1,9}")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class BadParameter(ValueError):
+    """A parameter of the search API that is wrong; the message says which and why (a 400)."""
+
+
+def kinds() -> tuple[str, ...]:
+    from search.documents import KINDS
+
+    return tuple(sorted(KINDS.values()))
+
+
+def locale_codes() -> tuple[str, ...]:
+    return tuple(code for code, _name in getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", ()))
+
+
+def province_names() -> dict[str, str]:
+    """Province code (``beijing``) -> the name the index holds (``北京市``)."""
+    from cms.provinces import Province
+
+    return {str(code): str(label) for code, label in Province.choices}
+
+
+def deepest_page(page_size: int) -> int:
+    return max(1, MAX_RESULT_WINDOW // page_size)
+
+
+def query_from_params(params: Mapping[str, object], audiences: frozenset[str], *, page_size: int = DEFAULT_PAGE_SIZE) -> SearchQuery:
+    """A forgiving reading of the members' search page's parameters: bad values fall back to defaults.
+
+    The JSON endpoint uses :func:`api_query`, which refuses them instead.
+    """
+
     def first(name: str) -> str:
         value = params.get(name)
         if isinstance(value, list | tuple):
@@ -50,7 +101,7 @@ def query_from_params(params: Mapping[str, object], audiences: frozenset[str], *
     def many(name: str) -> list[str]:
         getlist = getattr(params, "getlist", None)
         values = getlist(name) if getlist else [params.get(name)]
-        return [str(v).strip()[:100] for v in values if v and str(v).strip()][:10]
+        return [str(v).strip()[:MAX_FILTER_LENGTH] for v in values if v and str(v).strip()][:MAX_FILTER_VALUES]
 
     filters = {field: many(param) for param, field in FILTER_PARAMS.items() if many(param)}
     try:
@@ -61,15 +112,117 @@ def query_from_params(params: Mapping[str, object], audiences: frozenset[str], *
         size = int(first("page_size") or page_size)
     except ValueError:
         size = page_size
+    size = min(max(size, 1), MAX_PAGE_SIZE)
     return SearchQuery(
-        q=first("q")[:200],
+        q=first("q")[:MAX_QUERY_LENGTH],
         audiences=audiences,
         locale=first("locale")[:16] or None,
         filters=filters,
         facets=list(DEFAULT_FACETS),
         sort="date" if first("sort") == "date" else "relevance",
-        page=min(max(page, 1), 1000),
-        page_size=min(max(size, 1), 50),
+        page=min(max(page, 1), deepest_page(size)),
+        page_size=size,
+    )
+
+
+def api_query(params, audiences: frozenset[str]) -> SearchQuery:
+    """The query of ``/api/v2/search/``, every parameter checked: :class:`BadParameter` says what is wrong.
+
+    ``params`` is a ``QueryDict``. Any text is a valid ``q`` (it is analysed into words, never parsed
+    as engine syntax); only its length is limited. Filter values are matched exactly, so an unknown
+    topic simply finds nothing, but malformed ones (a year that isn't four digits, a date that isn't
+    YYYY-MM-DD, a kind or province that doesn't exist) are refused. ``page * page_size`` may not pass
+    :data:`MAX_RESULT_WINDOW`.
+    """
+    unknown = sorted(set(params) - API_PARAMS)
+    if unknown:
+        raise BadParameter(
+            f"query parameter is not recognised: {', '.join(unknown)} (use: {', '.join(sorted(API_PARAMS))})"
+        )
+    for name, values in params.lists():
+        if any("\x00" in value for value in values):
+            raise BadParameter(f"{name} contains a null character")
+        if name in SINGLE_PARAMS and len(values) > 1:
+            raise BadParameter(f"{name} is given more than once")
+
+    def single(name: str) -> str:
+        return params.get(name, "").strip()
+
+    q = params.get("q", "")
+    if len(q) > MAX_QUERY_LENGTH:
+        raise BadParameter(f"q is longer than {MAX_QUERY_LENGTH} characters")
+
+    def number(name: str, default: int, maximum: int) -> int:
+        raw = single(name)
+        if not raw:
+            return default
+        if not NUMBER_RE.fullmatch(raw) or not 1 <= int(raw) <= maximum:
+            raise BadParameter(f"{name} must be a whole number from 1 to {maximum}, not '{raw[:20]}'")
+        return int(raw)
+
+    size = number("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    page = number("page", 1, MAX_PAGE)
+    if page * size > MAX_RESULT_WINDOW:
+        raise BadParameter(
+            f"page {page} with page_size {size} reaches past result {MAX_RESULT_WINDOW}, the deepest this search "
+            f"goes (page * page_size <= {MAX_RESULT_WINDOW}; at most page {deepest_page(size)} here): narrow the "
+            "query with filters instead"
+        )
+    sort = single("sort") or "relevance"
+    if sort not in SORTS:
+        raise BadParameter(f"sort must be one of: {', '.join(SORTS)}, not '{sort[:20]}'")
+    locale = single("locale") or None
+    if locale is not None and locale not in locale_codes():
+        raise BadParameter(f"locale '{locale[:20]}' doesn't exist; use one of: {', '.join(locale_codes())}")
+
+    def date(name: str) -> dt.date | None:
+        raw = single(name)
+        if not raw:
+            return None
+        try:
+            if not DATE_RE.fullmatch(raw):
+                raise ValueError(raw)
+            return dt.date.fromisoformat(raw)
+        except ValueError as exc:
+            raise BadParameter(f"{name} must be a date as YYYY-MM-DD, not '{raw[:20]}'") from exc
+
+    date_from, date_to = date("date_from"), date("date_to")
+    if date_from and date_to and date_from > date_to:
+        raise BadParameter("date_from is later than date_to")
+
+    filters: dict[str, list[str]] = {}
+    provinces = province_names()
+    for param, field in FILTER_PARAMS.items():
+        values = [v.strip() for v in params.getlist(param) if v.strip()]
+        if not values:
+            continue
+        if len(values) > MAX_FILTER_VALUES:
+            raise BadParameter(f"{param} is given more than {MAX_FILTER_VALUES} times")
+        for value in values:
+            if len(value) > MAX_FILTER_LENGTH:
+                raise BadParameter(f"{param} is longer than {MAX_FILTER_LENGTH} characters")
+            if param == "year" and not YEAR_RE.fullmatch(value):
+                raise BadParameter(f"year must be four digits (2025), not '{value[:20]}'")
+            if param == "kind" and value not in kinds():
+                raise BadParameter(f"kind '{value[:20]}' doesn't exist; use one of: {', '.join(kinds())}")
+            if param == "province" and value not in provinces and value not in provinces.values():
+                raise BadParameter(
+                    f"province '{value[:20]}' is not a province code; use one of: {', '.join(provinces)}"
+                )
+        if param == "province":
+            values = [provinces.get(v, v) for v in values]  # the index holds the province's name
+        filters[field] = list(dict.fromkeys(values))
+    return SearchQuery(
+        q=q.strip(),
+        audiences=audiences,
+        locale=locale,
+        filters=filters,
+        facets=list(DEFAULT_FACETS),
+        sort=sort,
+        page=page,
+        page_size=size,
+        date_from=date_from,
+        date_to=date_to,
     )
 
 
@@ -91,6 +244,13 @@ def run_search(query: SearchQuery, *, source: str = "site", log: bool = True) ->
     if log and query.q and available and query.page == 1:
         log_id = log_query(query, results.total, source)
     return SearchOutcome(query=query, results=results, available=available, log_id=log_id)
+
+
+def run_api_search(query: SearchQuery) -> SearchOutcome:
+    """``run_search`` for the JSON endpoint: an empty (or all-whitespace) ``q`` is an empty page."""
+    if not query.q:
+        return SearchOutcome(query=query, results=SearchResults.empty(query), available=True)
+    return run_search(query, source="api")
 
 
 def log_query(query: SearchQuery, total: int, source: str) -> int | None:

@@ -2,59 +2,91 @@
 
 from __future__ import annotations
 
-import time
+import math
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
+from rest_framework.throttling import SimpleRateThrottle
 
 from search import service
 
-RATE_LIMIT = getattr(settings, "SHUYUAN_SEARCH_RATE_LIMIT", (60, 60))  # requests, seconds
+RATE_LIMIT = (60, 60)  # requests, seconds; ``SHUYUAN_SEARCH_RATE_LIMIT`` overrides it
 
 
-def _client_key(request: HttpRequest) -> str:
-    if request.user.is_authenticated:
-        return f"u{request.user.pk}"
-    return "a" + (request.META.get("REMOTE_ADDR") or "unknown")
+class SearchRateThrottle(SimpleRateThrottle):
+    """DRF's throttle for the search endpoints: per user for signed-in callers, otherwise per client
+    address as DRF identifies it (``X-Forwarded-For`` according to ``REST_FRAMEWORK["NUM_PROXIES"]``,
+    else ``REMOTE_ADDR``). History is kept in Django's cache, so workers share it when the cache is
+    shared (Redis in production). The rate, ``SHUYUAN_SEARCH_RATE_LIMIT = (requests, seconds)``, is
+    read on every request."""
+
+    scope = "search"
+
+    def __init__(self):  # SimpleRateThrottle would look the rate up in DRF's THROTTLE_RATES
+        limit = getattr(settings, "SHUYUAN_SEARCH_RATE_LIMIT", RATE_LIMIT)  # None: no limit
+        self.num_requests, self.duration = limit or (None, None)
+        self.rate = f"{self.num_requests}/{self.duration}s" if limit else None
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        ident = f"u{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-def rate_limited(request: HttpRequest) -> bool:
-    """Fixed-window limit per user or IP, kept in the cache (shared between workers in production)."""
-    limit, window = getattr(settings, "SHUYUAN_SEARCH_RATE_LIMIT", RATE_LIMIT)
-    bucket = int(time.time() // window)
-    key = f"search-rl:{_client_key(request)}:{bucket}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=window + 1)
-        count = 1
-    return count > limit
+def error(message: str, status: int) -> JsonResponse:
+    """The error body of every API endpoint: ``{"message": ...}``."""
+    return JsonResponse({"message": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-def _too_many() -> JsonResponse:
-    response = JsonResponse({"error": "rate_limited", "detail": "too many searches, try again shortly"}, status=429)
-    response["Retry-After"] = "60"
+def throttled(request: HttpRequest) -> JsonResponse | None:
+    """A 429 with ``Retry-After`` when the caller is over the search rate, else None."""
+    throttle = SearchRateThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = max(1, math.ceil(throttle.wait() or 1))
+    response = error(f"Too many searches; try again in {wait} seconds.", 429)
+    response["Retry-After"] = str(wait)
     return response
 
 
-@require_GET
+def api_view(view):
+    """GET (and HEAD) only, answered like the DRF endpoints: a JSON 405 otherwise, then the rate limit."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = error(f'Method "{request.method[:10]}" not allowed.', 405)
+            response["Allow"] = "GET, HEAD"
+            return response
+        return throttled(request) or view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@api_view
 def api_search(request: HttpRequest) -> JsonResponse:
-    """``/api/v2/search/?q=``: public content for anonymous callers, members' content for members."""
-    if rate_limited(request):
-        return _too_many()
+    """``/api/v2/search/?q=``: public content for anonymous callers, members' content for members.
+
+    Bad parameters are a 400 ``{"message": ...}`` (see ``service.api_query``); an empty ``q`` is an
+    empty page; any other text finds results or nothing, never an error.
+    """
     audiences = service.audiences_for_request(request)
-    query = service.query_from_params(request.GET, audiences)
-    outcome = service.run_search(query, source="api")
+    try:
+        query = service.api_query(request.GET, audiences)
+    except service.BadParameter as exc:
+        return error(str(exc), 400)
+    outcome = service.run_api_search(query)
     if not outcome.available:
-        return JsonResponse({"error": "search_unavailable", "detail": "search is temporarily unavailable"}, status=503)
+        response = error("Search is temporarily unavailable; try again shortly.", 503)
+        response["Retry-After"] = "30"
+        return response
     data = outcome.results.as_dict()
     data["query"] = query.q
     data["sort"] = query.sort
@@ -62,10 +94,8 @@ def api_search(request: HttpRequest) -> JsonResponse:
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+@api_view
 def api_suggest(request: HttpRequest) -> JsonResponse:
-    if rate_limited(request):
-        return _too_many()
     audiences = service.audiences_for_request(request)
     prefix = request.GET.get("q", "")[:50]
     locale = request.GET.get("locale", "")[:16] or None

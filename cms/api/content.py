@@ -88,6 +88,9 @@ class Resolver:
         self._loaded_pages: set[int] = set()
         self._public_page_ids: set[int] = set()
         self._audience_known: set[int] = set()
+        self._root_paths = None
+        self._want_translations: set = set()  # translation keys of the pages prepared
+        self._translations: dict = {}  # translation key -> the caller's visible pages with that key
 
     # --- collection ------------------------------------------------------------------------------
     def prepare(self, objects) -> None:
@@ -99,8 +102,10 @@ class Resolver:
                 # ``html_url`` asks each page for the sites' root paths (``page.full_url``), which Wagtail
                 # memoises per page: read them once per request and hand them to every page.
                 if root_paths is None:
-                    root_paths = Site.get_site_root_paths()
+                    root_paths = self.site_root_paths()
                 obj._wagtail_cached_site_root_paths = root_paths
+                if obj.translation_key not in self._translations:
+                    self._want_translations.add(obj.translation_key)
             for name in image_fk_names(model):
                 image_id = getattr(obj, f"{name}_id", None)
                 if image_id:
@@ -173,13 +178,58 @@ class Resolver:
                 self.documents[document.pk] = document
         page_ids = self._want_pages - self._loaded_pages
         if page_ids:
-            visible = self._visible_pages() if self._visible_pages is not None else visibility.pages_visible_to(self.user)
-            for page in visible.filter(pk__in=page_ids):
+            for page in self.visible_pages().filter(pk__in=page_ids):
                 url = page.get_full_url(self.request)
                 if url:
                     self.page_urls[page.pk] = url
             self._loaded_pages |= page_ids
         self._want_images, self._want_documents, self._want_pages = set(), set(), set()
+
+    def site_root_paths(self):
+        if self._root_paths is None:
+            self._root_paths = Site.get_site_root_paths()
+        return self._root_paths
+
+    def visible_pages(self):
+        return self._visible_pages() if self._visible_pages is not None else visibility.pages_visible_to(self.user)
+
+    # --- translations ----------------------------------------------------------------------------
+    def translations_of(self, page) -> list[dict]:
+        """The other-language versions of ``page`` that the caller may read, as small references.
+
+        The translations of every page prepared so far are read together, in one query, the first time
+        any of them is asked for (so listings that don't ask for ``translations`` pay nothing). They go
+        through the caller's visible pages: a members-only, internal, draft or expired translation is
+        never named.
+        """
+        key = page.translation_key
+        if key not in self._translations:
+            self._want_translations.add(key)
+            keys = self._want_translations
+            self._want_translations = set()
+            for found in keys:
+                self._translations[found] = []
+            rows = (
+                self.visible_pages()
+                .filter(translation_key__in=keys)
+                .select_related("locale")
+                .order_by("locale__language_code", "pk")
+            )
+            root_paths = self.site_root_paths()
+            for row in rows:
+                row._wagtail_cached_site_root_paths = root_paths
+                self._translations[row.translation_key].append(row)
+        return [
+            {
+                "id": other.pk,
+                "locale": other.locale.language_code,
+                "title": other.title,
+                "html_url": other.get_full_url(self.request),
+                "detail_url": self.full_url(reverse("wagtailapi:pages:detail", args=(other.pk,))),
+            }
+            for other in self._translations[key]
+            if other.pk != page.pk
+        ]
 
     # --- audiences of pages ----------------------------------------------------------------------
     def audience_of(self, page) -> str:

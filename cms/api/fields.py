@@ -86,6 +86,14 @@ class AudienceField(_WholeObjectField):
         return _resolver(self).audience_of(instance)
 
 
+class TranslationsField(_WholeObjectField):
+    """The page in the other languages the caller may read: ``[{"id", "locale", "title", "html_url",
+    "detail_url"}]``, by language code; restricted, draft or expired translations are left out."""
+
+    def to_representation(self, page):
+        return _resolver(self).translations_of(page)
+
+
 class ImageRenditionsField(_WholeObjectField):
     def to_representation(self, image):
         return _resolver(self).image_repr(image)["renditions"]

@@ -39,9 +39,15 @@ def error_responses(*codes: int) -> dict:
         401: "The bearer token is invalid, expired or revoked.",
         404: "No such item, or not one the caller may read.",
         429: "Too many requests from this client; see Retry-After.",
+        503: "The search engine is unavailable right now; see Retry-After.",
     }
+    retry = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}}
     return {
-        str(code): {"description": text[code], "content": {"application/json": {"schema": ref("Error")}}}
+        str(code): {
+            "description": text[code],
+            "content": {"application/json": {"schema": ref("Error")}},
+            **({"headers": retry} if code in (429, 503) else {}),
+        }
         for code in codes
     }
 
@@ -59,6 +65,12 @@ def field_schema(model, name: str) -> dict:
         return {"type": "array", "items": {"type": "string"}}
     if name == "attachments":
         return {"type": "array", "items": ref("Attachment")}
+    if name == "translations":
+        return {
+            "type": "array",
+            "items": ref("Translation"),
+            "description": "this page in the other languages the caller may read",
+        }
     try:
         field = model._meta.get_field(name)
     except Exception:  # noqa: BLE001 - a property: any JSON
@@ -177,6 +189,19 @@ def components() -> dict:
             "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "slug": {"type": "string"}},
         },
         "Renditions": {"type": "object", "properties": renditions},
+        "Translation": {
+            "type": "object",
+            "description": "The same page in another language.",
+            "required": ["id", "locale", "title", "html_url", "detail_url"],
+            "properties": {
+                "id": {"type": "integer"},
+                "locale": {"type": "string"},
+                "title": {"type": "string"},
+                "html_url": nullable({"type": "string"}),
+                "detail_url": {"type": "string"},
+            },
+            "additionalProperties": False,
+        },
         "Image": {
             "type": "object",
             "required": ["id", "title", "renditions"],
@@ -283,6 +308,7 @@ def components() -> dict:
             },
         },
     }
+    schemas.update(search_components())
     page_refs = []
     for model in page_models():
         name = f"{model.__name__}"
@@ -290,7 +316,12 @@ def components() -> dict:
         page_refs.append(ref(name))
     schemas["BasePage"] = {
         "type": "object",
-        "properties": {"id": {"type": "integer"}, "meta": ref("PageMeta"), "title": {"type": "string"}},
+        "properties": {
+            "id": {"type": "integer"},
+            "meta": ref("PageMeta"),
+            "title": {"type": "string"},
+            "translations": field_schema(None, "translations"),
+        },
         "additionalProperties": False,
     }
     schemas["Page"] = {"anyOf": [ref("BasePage"), *page_refs], "description": "A page of any type."}
@@ -311,6 +342,103 @@ def listing_parameters(limit_max: int) -> list[dict]:
         query("search", {**text, "minLength": 1}, "full-text search"),
         query("search_operator", {"type": "string", "enum": ["and", "or"]}),
     ]
+
+
+def search_window() -> int:
+    from search.service import MAX_RESULT_WINDOW
+
+    return MAX_RESULT_WINDOW
+
+
+def search_parameters() -> list[dict]:
+    from search import service as svc
+
+    free = {"type": "string", "minLength": 1, "maxLength": svc.MAX_FILTER_LENGTH}
+
+    def many(name, items, description):
+        schema = {"type": "array", "items": items, "maxItems": svc.MAX_FILTER_VALUES}
+        return query(name, schema, description, style="form", explode=True)
+
+    provinces = svc.province_names()
+    return [
+        query("q", {"type": "string", "maxLength": svc.MAX_QUERY_LENGTH},
+              "the words to find; any text (empty: an empty page)"),
+        query("page", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE, "default": 1},
+              f"page number; `page * page_size` at most {svc.MAX_RESULT_WINDOW}"),
+        query("page_size", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE,
+                            "default": svc.DEFAULT_PAGE_SIZE}, "results per page"),
+        query("sort", {"type": "string", "enum": list(svc.SORTS), "default": "relevance"},
+              "best matches first, or newest first"),
+        query("locale", {"type": "string", "enum": list(svc.locale_codes())}, "only content in this language"),
+        query("date_from", {"type": "string", "format": "date"}, "content dated on or after (YYYY-MM-DD)"),
+        query("date_to", {"type": "string", "format": "date"}, "content dated on or before (YYYY-MM-DD)"),
+        many("kind", {"type": "string", "enum": list(svc.kinds())}, "kind of content (facet `kind`)"),
+        many("type", free, "study materials of a material type, by name (facet `material_type`)"),
+        many("topic", free, "study materials of a topic, by name (facet `topics`)"),
+        many("year", {"type": "string", "pattern": "^[0-9]{4}$"}, "content of a year (facet `year`)"),
+        many("column", free, "articles of a column, by its title (facet `column`)"),
+        many("category", free, "red exhibitions of a category, by name"),
+        many("province", {"type": "string", "enum": [*provinces, *provinces.values()]},
+             "red exhibitions of a province, by code (`beijing`) or name (`北京市`)"),
+    ]
+
+
+def search_components() -> dict:
+    from search import service as svc
+
+    facet_value = {
+        "type": "object",
+        "required": ["value", "count"],
+        "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 0}},
+        "additionalProperties": False,
+    }
+    return {
+        "SearchHit": {
+            "type": "object",
+            "description": "One result. `title_html` and `snippet_html` are HTML-escaped text in which "
+            "only `<mark>` elements (the matched words) are markup.",
+            "required": ["id", "kind", "title", "title_html", "snippet_html", "score", "url", "date", "source", "page"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^page:[0-9]+$", "description": "`page:<page id>`"},
+                "kind": {"type": "string", "enum": list(svc.kinds())},
+                "title": {"type": "string"},
+                "title_html": {"type": "string"},
+                "snippet_html": {"type": "string"},
+                "score": {"type": "number"},
+                "url": {"type": "string", "description": "the page on the site"},
+                "date": nullable({"type": "string", "format": "date"}),
+                "source": nullable({"type": "string", "description": "the attachment the snippet is from"}),
+                "page": nullable({"type": "integer", "description": "the attachment page the snippet is from"}),
+            },
+            "additionalProperties": False,
+        },
+        "SearchFacetValue": facet_value,
+        "SearchResults": {
+            "type": "object",
+            "required": ["total", "page", "page_size", "num_pages", "results", "facets", "query", "sort", "log_id"],
+            "properties": {
+                "total": {"type": "integer", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE},
+                "page_size": {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE},
+                "num_pages": {"type": "integer", "minimum": 1},
+                "results": {"type": "array", "items": ref("SearchHit"), "maxItems": svc.MAX_PAGE_SIZE},
+                "facets": {
+                    "type": "object",
+                    "description": "Counts of each value among all matches (not just this page), most "
+                    "frequent first; pass a value back as the filter of the same name.",
+                    "required": list(svc.DEFAULT_FACETS),
+                    "properties": {
+                        name: {"type": "array", "items": ref("SearchFacetValue")} for name in svc.DEFAULT_FACETS
+                    },
+                    "additionalProperties": False,
+                },
+                "query": {"type": "string", "description": "`q` as searched (trimmed)"},
+                "sort": {"type": "string", "enum": list(svc.SORTS)},
+                "log_id": nullable({"type": "integer", "description": "for click reporting (first pages only)"}),
+            },
+            "additionalProperties": False,
+        },
+    }
 
 
 def build_schema() -> dict:
@@ -489,19 +617,15 @@ def build_schema() -> dict:
                 "operationId": "search",
                 "tags": ["search"],
                 "summary": "Full-text search with highlights and facets (served by the search app)",
-                "parameters": [query("q", {"type": "string", "maxLength": 200}, "the query"),
-                               query("page", {"type": "integer", "minimum": 1, "maximum": 100})],
+                "description": "Public content for anonymous callers, members' content too with a member's "
+                "bearer token; internal content never. Any text is a valid `q` (it is split into words, "
+                "never parsed as query syntax); an empty `q` gives an empty page. Filters match facet "
+                "values exactly; several values of one filter mean any of them. Pages reach at most "
+                f"result {search_window()}: `page * page_size` must not exceed it.",
+                "parameters": search_parameters(),
                 "responses": {
-                    **ok({"type": "object", "properties": {
-                        "total": {"type": "integer"}, "page": {"type": "integer"},
-                        "page_size": {"type": "integer"}, "num_pages": {"type": "integer"},
-                        "results": {"type": "array", "items": {"type": "object"}},
-                        "facets": {"type": "object"}, "query": {"type": "string"},
-                    }}),
-                    "400": {"description": "Bad parameters", "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "401": error_responses(401)["401"],
-                    "429": {"description": "Too many requests", "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "503": {"description": "Search engine unavailable", "content": {"application/json": {"schema": {"type": "object"}}}},
+                    **ok(ref("SearchResults")),
+                    **error_responses(400, 401, 429, 503),
                 },
             }
         },

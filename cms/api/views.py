@@ -68,10 +68,16 @@ def check_query_limits(request) -> None:
         if len(values) > 1:
             raise BadRequestError(f"{name} is given more than once")
         number = values[0].lstrip("-")
-        if number.isdigit() and int(number) > MAX_NUMBER:
+        if _is_number(number) and int(number) > MAX_NUMBER:
             raise BadRequestError(f"{name} is too large (at most {MAX_NUMBER})")
-    if int(request.GET.get("offset", "0") if request.GET.get("offset", "0").isdigit() else 0) > MAX_OFFSET:
+    offset = request.GET.get("offset", "0")
+    if _is_number(offset) and int(offset) > MAX_OFFSET:
         raise BadRequestError(f"offset must be at most {MAX_OFFSET}; narrow the query with filters instead")
+
+
+def _is_number(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` is also true of "¹" or "٣", which ``int`` refuses or reads."""
+    return value.isascii() and value.isdigit()
 
 
 def listing_cache_key(view, kind: str, model, ignore=("fields",)) -> str:
@@ -315,6 +321,11 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
 
     pagination_class = CachedCountPagination
 
+    @classmethod
+    def get_body_fields(cls, model):
+        # Every page type has its translations, after its own fields (in details, and in listings on request).
+        return super().get_body_fields(model) + cls._convert_api_fields(["translations"])
+
     @property
     def resolver(self) -> Resolver:
         if not hasattr(self, "_resolver"):
@@ -378,6 +389,7 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
     @classmethod
     def get_field_serializer_overrides(cls, model):
         overrides = super().get_field_serializer_overrides(model)
+        overrides["translations"] = api_fields.TranslationsField(read_only=True)
         for name in cls.get_body_fields_names(model):
             if name not in overrides:
                 override = _field_override(model, name)

@@ -64,8 +64,8 @@ def build_golden_site() -> dict:
     topic = Topic.objects.create(name="党章党规", slug="rules", locale=zh)
     category = RedExhibitionCategory.objects.create(name="纪念馆", slug="memorial", locale=zh)
 
-    def add(parent, page):
-        page.live, page.first_published_at, page.last_published_at, page.locale = True, WHEN, WHEN, zh
+    def add(parent, page, locale=zh):
+        page.live, page.first_published_at, page.last_published_at, page.locale = True, WHEN, WHEN, locale
         parent.add_child(instance=page)
         return page
 
@@ -119,7 +119,25 @@ def build_golden_site() -> dict:
         external_url="https://example.org/yida", description="介绍", cover_image=figure,
         latitude=Decimal("31.220300"), longitude=Decimal("121.475100"),
     ))
+    # Translations: zh-hant (public) and en (the article members-only) of the home page, news and article.
+    hant = Locale.objects.get_or_create(language_code="zh-hant")[0]
+    en = Locale.objects.get_or_create(language_code="en")[0]
+    translated = {}
+    for locale, titles, article_audience in (
+        (hant, ("書苑", "新聞動態", "示範文章"), "public"),
+        (en, ("Shuyuan", "News", "Sample article"), "members"),
+    ):
+        code = locale.language_code
+        t_home = add(root, HomePage(title=titles[0], slug=f"home-{code}", summary="", translation_key=home.translation_key), locale)
+        t_news = add(t_home, ColumnPage(title=titles[1], slug=f"news-{code}", translation_key=news.translation_key), locale)
+        t_article = add(t_news, ArticlePage(
+            title=titles[2], slug=f"article-{code}", date=dt.date(2025, 6, 1), summary=titles[2],
+            audience=article_audience, translation_key=article.translation_key,
+            body=[("paragraph", f"<p>{titles[2]}</p>")],
+        ), locale)
+        translated.update({f"home_{code}": t_home, f"news_{code}": t_news, f"article_{code}": t_article})
     return {
+        **translated,
         "home": home, "news": news, "article": article, "members_article": members_article, "internal": internal,
         "library": library, "material": material, "exhibition": exhibition, "red": red, "red_site": red_site,
         "images": [cover, figure], "documents": [public_doc, members_doc, internal_doc],

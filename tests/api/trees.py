@@ -48,6 +48,7 @@ class Tree:
     documents: dict[int, str] = field(default_factory=dict)
     columns: list[int] = field(default_factory=list)
     types: dict[str, set[int]] = field(default_factory=dict)
+    translations: dict[int, set[int]] = field(default_factory=dict)  # page id -> ids of its translation group
 
     def visible(self, audiences) -> set[int]:
         return {pk for pk, audience in self.pages.items() if audience in audiences}
@@ -103,7 +104,7 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
 
     hidden: dict[int, bool] = {home.pk: False}  # unpublished or expired, itself or an ancestor
 
-    def add(parent, parent_audience: str, model, **fields):
+    def add(parent, parent_audience: str, model, page_locale=locale, **fields):
         # ``parent_audience`` is unused by the rule (kept for readability of the calls below): children
         # inherit restrictions, and an unpublished or expired page hides itself and everything below it.
         own = _pick_audience(rng)
@@ -121,7 +122,7 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
             audience=own,
             live=live,
             expire_at=timezone.now() - timedelta(days=1) if expired else None,
-            locale=locale,
+            locale=page_locale,
             cover_image=rng.choice(images + [None]),
             **fields,
         )
@@ -175,6 +176,28 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
                 ("audio", {"title": "", "file": rng.choice(documents), "caption": ""}),
             ]
         page.save()
+
+    # zh-hant translations of the home page, the columns and some articles, each with its own random
+    # audience and state: a translation is listed (and named in ``translations``) only when visible.
+    hant = Locale.objects.get_or_create(language_code="zh-hant")[0]
+    hant_home = HomePage(title="首頁 zzpub", slug=f"home-{seed}-zh-hant", locale=hant, translation_key=home.translation_key)
+    root.add_child(instance=hant_home)
+    tree.pages[hant_home.pk] = "public"
+    restricted[hant_home.pk], hidden[hant_home.pk] = "public", False
+    groups = [[home, hant_home]]
+    hant_columns = {}
+    for column, _audience in columns:
+        copy = add(hant_home, "public", ColumnPage, page_locale=hant, translation_key=column.translation_key)
+        hant_columns[column.pk] = copy
+        groups.append([column, copy[0]])
+    for page, _audience in content:
+        if isinstance(page, ArticlePage) and rng.random() < 0.6:
+            parent = hant_columns[page.get_parent().pk]
+            copy = add(parent[0], parent[1], ArticlePage, page_locale=hant, translation_key=page.translation_key, source="來源")
+            groups.append([page, copy[0]])
+    for group in groups:
+        for member in group:
+            tree.translations[member.pk] = {other.pk for other in group}
 
     # An image may be listed to anyone who can see a page that uses it.
     usage: dict[int, str] = {}
