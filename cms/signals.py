@@ -84,3 +84,14 @@ def keep_traditional_chinese_in_sync(sender, instance, **kwargs):
 
     page_id = instance.pk
     transaction.on_commit(lambda: sync_traditional_translation.enqueue(page_id))
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def admin_in_simplified_chinese(sender, instance, created, raw=False, **kwargs):
+    """New accounts use the admin in the site's language (简体中文) whatever their browser asks for;
+    each user can still choose another language in 账户设置."""
+    if not created or raw:
+        return
+    from wagtail.users.models import UserProfile
+
+    UserProfile.objects.get_or_create(user=instance, defaults={"preferred_language": settings.LANGUAGE_CODE})

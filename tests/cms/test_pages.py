@@ -121,6 +121,9 @@ class AdminCreationTests(WagtailPageTestCase):
         response = self.client.get("/admin/")
         self.assertContains(response, "控制面板")
         self.assertContains(response, "<html lang=\"zh-hans\"")
+        # also for a staff member whose browser asks for English
+        response = self.client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        self.assertContains(response, "控制面板")
 
     def test_parent_child_rules(self):
         self.assertAllowedParentPageTypes(ArticlePage, {ColumnPage})
