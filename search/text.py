@@ -189,6 +189,7 @@ class QueryTerms:
     doc_number: str
     counts: tuple[int, ...] = ()
     chars: tuple[str, ...] = ()
+    content: str = ""  # ``text`` without its question words, for engines that analyse a query themselves
 
     def weight(self, i: int, per_repeat: float = 0.5) -> float:
         """Query-term-frequency weight of group ``i``: 1 for a word said once, +``per_repeat`` per repeat."""
@@ -303,6 +304,7 @@ class Analyzer:
             doc_number=find_doc_number(text)[:200],
             counts=tuple(counts.values()),
             chars=chars,
+            content=_SPACES.sub(" ", content).strip(),
         )
 
     def _without_question_words(self, norm: str) -> str:

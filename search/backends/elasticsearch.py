@@ -316,10 +316,11 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             return None
         should: list[Any] = []
         if self.analyzer_mode == "ik":
-            if terms.text:
-                should.append(Q("match", title={"query": terms.text, "boost": self.title_boost}))
-                should.append(Q("match", body={"query": terms.text}))
-                should.append(Q("match_phrase", body={"query": terms.text, "slop": self.phrase_slop, "boost": self.phrase_boost}))
+            text = terms.content or terms.text  # the server segments it: question words left out, as for the word terms
+            if text:
+                should.append(Q("match", title={"query": text, "boost": self.title_boost}))
+                should.append(Q("match", body={"query": text}))
+                should.append(Q("match_phrase", body={"query": text, "slop": self.phrase_slop, "boost": self.phrase_boost}))
         else:
             for i, group in enumerate(terms.groups):
                 alternatives = []

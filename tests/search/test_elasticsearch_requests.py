@@ -238,5 +238,9 @@ def test_character_field_is_copied_from_title_and_body_and_only_adds_to_the_scor
     props = none.index_definition("shuyuan-1").to_dict()["mappings"]["properties"]
     assert "chars" not in props and "copy_to" not in props["body"]
     assert "should" not in none.build_search(SearchQuery(q="优先续租")).to_dict()["query"]["bool"]
+    ik = make(node, ANALYZER="ik").build_search(SearchQuery(q="原承租人可以优先续租吗？")).to_dict()["query"]["bool"]
+    ik_clauses = ik["must"][0]["bool"]["should"]
+    assert {"match": {"body": {"query": "原承租人 优先续租 ？"}}} in ik_clauses  # the server's analyzer gets no question words
+    assert ik["should"] == query["should"]
     browse = engine.build_search(SearchQuery(q="")).to_dict()["query"]["bool"]
     assert "should" not in browse and not browse.get("must")
