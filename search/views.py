@@ -18,6 +18,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from search import service
 
 RATE_LIMIT = (60, 60)  # requests, seconds; ``SHUYUAN_SEARCH_RATE_LIMIT`` overrides it
+#: autocomplete asks as people type, so it has a budget of its own (``SHUYUAN_SUGGEST_RATE_LIMIT``)
+SUGGEST_RATE_LIMIT = (300, 60)
 
 
 class SearchRateThrottle(SimpleRateThrottle):
@@ -28,9 +30,10 @@ class SearchRateThrottle(SimpleRateThrottle):
     read on every request."""
 
     scope = "search"
+    setting, default = "SHUYUAN_SEARCH_RATE_LIMIT", RATE_LIMIT
 
     def __init__(self):  # SimpleRateThrottle would look the rate up in DRF's THROTTLE_RATES
-        limit = getattr(settings, "SHUYUAN_SEARCH_RATE_LIMIT", RATE_LIMIT)  # None: no limit
+        limit = getattr(settings, self.setting, self.default)  # None: no limit
         self.num_requests, self.duration = limit or (None, None)
         self.rate = f"{self.num_requests}/{self.duration}s" if limit else None
 
@@ -40,14 +43,19 @@ class SearchRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
+class SuggestRateThrottle(SearchRateThrottle):
+    scope = "suggest"
+    setting, default = "SHUYUAN_SUGGEST_RATE_LIMIT", SUGGEST_RATE_LIMIT
+
+
 def error(message: str, status: int) -> JsonResponse:
     """The error body of every API endpoint: ``{"message": ...}``."""
     return JsonResponse({"message": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
-def throttled(request: HttpRequest) -> JsonResponse | None:
-    """A 429 with ``Retry-After`` when the caller is over the search rate, else None."""
-    throttle = SearchRateThrottle()
+def throttled(request: HttpRequest, throttle_class: type[SearchRateThrottle] = SearchRateThrottle) -> JsonResponse | None:
+    """A 429 with ``Retry-After`` when the caller is over the rate, else None."""
+    throttle = throttle_class()
     if throttle.allow_request(request, None):
         return None
     wait = max(1, math.ceil(throttle.wait() or 1))
@@ -56,8 +64,10 @@ def throttled(request: HttpRequest) -> JsonResponse | None:
     return response
 
 
-def api_view(view):
+def api_view(view=None, *, throttle_class: type[SearchRateThrottle] = SearchRateThrottle):
     """GET (and HEAD) only, answered like the DRF endpoints: a JSON 405 otherwise, then the rate limit."""
+    if view is None:
+        return lambda v: api_view(v, throttle_class=throttle_class)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
@@ -65,7 +75,7 @@ def api_view(view):
             response = error(f'Method "{request.method[:10]}" not allowed.', 405)
             response["Allow"] = "GET, HEAD"
             return response
-        return throttled(request) or view(request, *args, **kwargs)
+        return throttled(request, throttle_class) or view(request, *args, **kwargs)
 
     return wrapper
 
@@ -94,7 +104,7 @@ def api_search(request: HttpRequest) -> JsonResponse:
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
-@api_view
+@api_view(throttle_class=SuggestRateThrottle)
 def api_suggest(request: HttpRequest) -> JsonResponse:
     audiences = service.audiences_for_request(request)
     prefix = request.GET.get("q", "")[:50]

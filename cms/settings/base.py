@@ -226,6 +226,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["cms.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Reverse proxies in front of the CMS: the client address for rate limits is taken from
+    # X-Forwarded-For this many hops back; 0 (direct) uses REMOTE_ADDR, so the header cannot be forged.
+    "NUM_PROXIES": int(os.environ.get("SHUYUAN_NUM_PROXIES", "0")),
 }
 SHUYUAN_API = {
     "ACCESS_TOKEN_TTL": int(os.environ.get("SHUYUAN_API_ACCESS_TTL", 3600)),

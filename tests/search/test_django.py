@@ -71,14 +71,16 @@ class SearchIntegrationTests(TestCase):
             for title in restricted_titles:
                 self.assertNotIn(title, text, q)
             self.assertNotIn(t.notices.title, [v["value"] for v in data["facets"]["column"]])
-        public_count = self.api(q="", page_size=50)["total"]
+        browse = SearchQuery(q="", audiences=frozenset({"public"}), page_size=50)  # the engine's own browse
+        public_count = get_search_backend().search(browse).total
         self.assertEqual(public_count, len(t.articles) + len(t.materials) + 1 + len(t.red_sites))
+        self.assertEqual(self.api(q="", page_size=50)["total"], 0)  # the API: an empty q is an empty page
         suggestions = self.client.get("/api/v2/search/suggest/", {"q": "会员"}).json()["suggestions"]
         self.assertNotIn("会员学习手册", suggestions)
 
     def test_members_see_members_content_but_never_internal(self):
         self.client.force_login(self.member)
-        data = self.api(q="", page_size=50)
+        data = self.api(q=self.tree.members_material.title, page_size=50)
         ids = self.all_ids(data)
         self.assertIn(document_id(self.tree.members_material.pk), ids)
         self.assertNotIn(document_id(self.tree.internal_article.pk), ids)
@@ -173,8 +175,13 @@ class SearchIntegrationTests(TestCase):
             self.assertEqual(self.client.get("/api/v2/search/", {"q": "学习"}).status_code, 503)
 
     def test_hostile_input_through_the_api(self):
-        for q in ['title:"x"', "(((", "a" * 3000, "\x00", "<script>alert(1)</script>"]:
-            self.api(q=q, page="x", page_size="-5", sort="nonsense", topic="<b>")
+        for q in ['title:"x"', "(((", "a" * 200, "<script>alert(1)</script>"]:
+            self.api(q=q, topic="<b>")
+        for q, params in (("a" * 3000, {}), ("\x00", {}), ("学习", {"page": "x"}), ("学习", {"page_size": "-5"}),
+                          ("学习", {"sort": "nonsense"})):
+            response = self.client.get("/api/v2/search/", {"q": q, **params})
+            self.assertEqual(response.status_code, 400, (q[:20], params))
+            self.assertEqual(set(response.json()), {"message"})
 
     def test_query_log_clicks_and_report(self):
         data = self.api(q="三会一课")
@@ -194,6 +201,18 @@ class SearchIntegrationTests(TestCase):
     @override_settings(SHUYUAN_SEARCH_RATE_LIMIT=(2, 60))
     def test_rate_limit(self):
         codes = [self.client.get("/api/v2/search/", {"q": "学习"}).status_code for _ in range(3)]
+        self.assertEqual(codes, [200, 200, 429])
+        # autocomplete has its own budget: typing does not use up the searches
+        with self.settings(SHUYUAN_SUGGEST_RATE_LIMIT=(3, 60)):
+            codes = [self.client.get("/api/v2/search/suggest/", {"q": "学"}).status_code for _ in range(4)]
+        self.assertEqual(codes, [200, 200, 200, 429])
+
+    @override_settings(SHUYUAN_SEARCH_RATE_LIMIT=(2, 60))
+    def test_forged_forwarded_for_does_not_escape_the_rate_limit(self):
+        codes = [
+            self.client.get("/api/v2/search/", {"q": "学习"}, HTTP_X_FORWARDED_FOR=f"10.0.0.{i}").status_code
+            for i in range(3)
+        ]
         self.assertEqual(codes, [200, 200, 429])
 
     def test_dictionary_entries_change_segmentation(self):
