@@ -264,6 +264,9 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen | None:
         "DJANGO_SETTINGS_MODULE": "cms.settings.production",
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production"),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # the benchmark's own SQLite database, named as production settings require
+        "DATABASE_URL": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{Path(os.environ['SHUYUAN_VAR_DIR']).resolve() / 'db.sqlite3'}",
         "SHUYUAN_API_RATE_ANON": "1000000/min",  # measure throughput, not the rate limiter
         "SHUYUAN_API_RATE_USER": "1000000/min",
     }

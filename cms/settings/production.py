@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
+from .base import DATABASES as _BASE_DATABASES
 from .base import STORAGES, WAGTAILFRONTENDCACHE
 
 
@@ -20,14 +21,19 @@ def _require(name: str) -> str:
     return value
 
 
+_SQLITE_OPTIONS = _BASE_DATABASES["default"]["OPTIONS"]
+
 DEBUG = False
 SECRET_KEY = _require("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _require("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
 
-if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=600)}
+# PostgreSQL in production (``postgres://…``); a single-machine install may say ``sqlite:///path`` on
+# purpose, and then keeps the SQLite options of base.py (WAL, immediate transactions).
+DATABASES = {"default": dj_database_url.parse(_require("DATABASE_URL"), conn_max_age=600)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"] = {**DATABASES["default"], "CONN_MAX_AGE": 0, "OPTIONS": _SQLITE_OPTIONS}
 
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}

@@ -79,3 +79,18 @@ def test_production_settings_refuse_to_start_without_secrets(tmp_path):
                             cwd=Path(__file__).resolve().parents[2])
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is required" in result.stderr
+
+
+def test_production_settings_require_a_database_url(tmp_path):
+    code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='cms.settings.production'; django.setup()"
+    base = {"PATH": "/usr/bin:/bin", "SHUYUAN_VAR_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "x" * 50,
+            "DJANGO_ALLOWED_HOSTS": "example.org"}
+    cwd = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=base, cwd=cwd)
+    assert result.returncode != 0
+    assert "DATABASE_URL is required" in result.stderr
+    check = code + "; from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])"
+    env = {**base, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, env=env, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    assert "journal_mode=WAL" in result.stdout
