@@ -29,7 +29,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--full", action="store_true", help="rebuild every page, not only what changed")
         parser.add_argument("--dry-run", action="store_true", help="build and compare, upload nothing")
-        parser.add_argument("--to", metavar="DIR", help="publish into this local folder instead of the target")
+        parser.add_argument(
+            "--to", metavar="DIR",
+            help="publish into this local folder instead of the target (a full build; the configured "
+            "target's pending changes stay queued for it)",
+        )
         parser.add_argument("--allow-mass-delete", action="store_true", help="lift the deletion cap")
         parser.add_argument("--no-progress", action="store_true")
         parser.add_argument(
