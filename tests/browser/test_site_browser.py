@@ -93,6 +93,7 @@ def test_public_search_page_finds_public_material_only(live_server, browser, set
     article_kind = facets.get_by_role("button", name=re.compile(r"^栏目文章 \(\d+\)$"))
     article_kind.click()
     page.wait_for_url("**kind=article*")
+    page.wait_for_selector('#search-facets button[aria-pressed="true"]')  # the filtered answer arrived
     assert article_kind.get_attribute("aria-pressed") == "true"
     assert any("三会一课制度学习要点" in t for t in page.locator("#search-results li").all_inner_texts())
     page.get_by_role("combobox", name="排序").select_option("date")
