@@ -138,16 +138,23 @@ def study_search(request: HttpRequest, lang: str) -> HttpResponse:
         params["locale"] = lang
     query = service.query_from_params(params, audiences)
     outcome = service.run_search(query, source="site") if (query.q or query.filters) else None
-    base = {k: v for k, v in request.GET.items() if k != "page"}
+    base = {k: v for k, v in request.GET.items() if k not in ("page", "log")}
+    # Later pages belong to the query logged on page 1: its id travels with the pagination links so
+    # clicks there count towards that query's click-through.
+    log_id = outcome.log_id if outcome else None
+    if log_id is None and request.GET.get("log", "").isascii() and request.GET.get("log", "").isdigit():
+        log_id = int(request.GET["log"])
+    paging = {**base, "log": log_id} if log_id else base
     context = {
         "query": query,
         "outcome": outcome,
+        "log_id": log_id,
         "lang": lang,
         "facet_labels": FACET_LABELS,
         "facet_params": {v: k for k, v in service.FILTER_PARAMS.items()},
         "base_query": urlencode(base),
-        "prev_query": urlencode({**base, "page": query.page - 1}),
-        "next_query": urlencode({**base, "page": query.page + 1}),
+        "prev_query": urlencode({**paging, "page": query.page - 1}),
+        "next_query": urlencode({**paging, "page": query.page + 1}),
     }
     return render(request, "search/study_search.html", context)
 

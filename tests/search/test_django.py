@@ -167,6 +167,20 @@ class SearchIntegrationTests(TestCase):
         self.assertContains(response, "<mark>")
         self.assertContains(response, "找到")
 
+    def test_clicks_on_later_pages_count_for_the_query(self):
+        for n in range(12):
+            StudyMaterialPageFactory(parent=self.tree.library, title=f"分页检索资料 {n}")
+        indexing.rebuild()
+        url = reverse("search:study", kwargs={"lang": "zh-hans"})
+        self.client.force_login(self.member)
+        first = self.client.get(url, {"q": "分页检索资料"})
+        log = QueryLog.objects.get(query="分页检索资料")
+        self.assertContains(first, f"log={log.pk}&amp;page=2")
+        second = self.client.get(url, {"q": "分页检索资料", "page": 2, "log": log.pk})
+        self.assertEqual(QueryLog.objects.filter(query="分页检索资料").count(), 1)  # one query, two pages
+        self.assertContains(second, f"?log={log.pk}&amp;doc=")
+        self.assertContains(second, "pos=11&amp;")  # positions count on from page 1
+
     def test_search_page_and_api_say_unavailable_when_the_engine_is_down(self):
         self.client.force_login(self.member)
         with mock.patch.object(get_search_backend(), "search", side_effect=SearchUnavailable("down")):
