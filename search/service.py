@@ -47,6 +47,7 @@ class SearchOutcome:
 #: no page may reach deeper than this, whichever engine runs.
 MAX_RESULT_WINDOW = 10_000
 MAX_QUERY_LENGTH = 200
+MAX_SUGGEST_LENGTH = 50
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
 MAX_PAGE = MAX_RESULT_WINDOW  # with page_size=1; in general page * page_size <= MAX_RESULT_WINDOW

@@ -106,9 +106,16 @@ def api_search(request: HttpRequest) -> JsonResponse:
 
 @api_view(throttle_class=SuggestRateThrottle)
 def api_suggest(request: HttpRequest) -> JsonResponse:
+    """``/api/v2/search/suggest/?q=``: titles and terms the caller may read; a 400 for bad parameters."""
     audiences = service.audiences_for_request(request)
-    prefix = request.GET.get("q", "")[:50]
-    locale = request.GET.get("locale", "")[:16] or None
+    prefix = request.GET.get("q", "")
+    locale = request.GET.get("locale", "") or None
+    if len(prefix) > service.MAX_SUGGEST_LENGTH:
+        return error(f"q: at most {service.MAX_SUGGEST_LENGTH} characters.", 400)
+    if "\x00" in prefix:
+        return error("q: must not contain a null character.", 400)
+    if locale is not None and locale not in service.locale_codes():
+        return error(f"locale: one of {', '.join(service.locale_codes())}.", 400)
     return JsonResponse({"query": prefix, "suggestions": service.suggest(prefix, audiences, locale)}, json_dumps_params={"ensure_ascii": False})
 
 

@@ -383,6 +383,15 @@ def search_parameters() -> list[dict]:
     ]
 
 
+def suggest_parameters() -> list[dict]:
+    from search import service as svc
+
+    return [
+        query("q", {"type": "string", "maxLength": svc.MAX_SUGGEST_LENGTH}, "what the user typed so far"),
+        query("locale", {"type": "string", "enum": list(svc.locale_codes())}, "only titles in this language"),
+    ]
+
+
 def search_components() -> dict:
     from search import service as svc
 
@@ -626,6 +635,28 @@ def build_schema() -> dict:
                 "responses": {
                     **ok(ref("SearchResults")),
                     **error_responses(400, 401, 429, 503),
+                },
+            }
+        },
+        "/api/v2/search/suggest/": {
+            "get": {
+                "operationId": "search_suggest",
+                "tags": ["search"],
+                "summary": "Autocomplete: titles and terms that start with what was typed",
+                "description": "Only from content the caller may read (as for search). It has a rate limit of "
+                "its own, since apps ask as people type. Nothing typed, or nothing found: an empty list.",
+                "parameters": suggest_parameters(),
+                "responses": {
+                    **ok({
+                        "type": "object",
+                        "required": ["query", "suggestions"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "query": {"type": "string", "description": "`q` as used"},
+                            "suggestions": {"type": "array", "items": {"type": "string"}},
+                        },
+                    }),
+                    **error_responses(400, 401, 429),
                 },
             }
         },

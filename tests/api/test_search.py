@@ -83,6 +83,17 @@ class SearchEndpointTests(TestCase):
         self.assertEqual(response.status_code, status, response.content[:300])
         return response.json()
 
+    def test_suggest_refuses_bad_parameters_and_answers_the_rest(self):
+        client = ApiClient()
+        for params, message in (({"q": "学" * 51}, "q: at most"), ({"q": "学", "locale": "fr"}, "locale:"),
+                                ({"q": "\x00"}, "null")):
+            response = client.get("/api/v2/search/suggest/", params)
+            self.assertEqual(response.status_code, 400, params)
+            self.assertIn(message, response.json()["message"])
+        ok = client.get("/api/v2/search/suggest/", {"q": self.tree.articles[0].title[:2], "locale": "zh-hans"})
+        self.assertEqual(ok.status_code, 200)
+        self.assertEqual(set(ok.json()), {"query", "suggestions"})
+
     def test_empty_or_blank_q_is_an_empty_page(self):
         for q in ("", " ", "\t\n ", "\u3000"):
             with self.subTest(q=q):
