@@ -121,7 +121,7 @@ SHUYUAN_AUTO_TRADITIONAL = os.environ.get("SHUYUAN_AUTO_TRADITIONAL", "1") == "1
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
-LOCALE_PATHS = [BASE_DIR / "site_theme" / "locale"]
+LOCALE_PATHS = [BASE_DIR / "site_theme" / "locale", BASE_DIR / "cms" / "locale"]
 
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
