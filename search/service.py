@@ -227,6 +227,19 @@ def api_query(params, audiences: frozenset[str]) -> SearchQuery:
     )
 
 
+def suggest_params(params) -> tuple[str, str | None]:
+    """``(prefix, locale)`` of ``/api/v2/search/suggest/``; :class:`BadParameter` says what is wrong."""
+    prefix = params.get("q", "")
+    locale = params.get("locale", "") or None
+    if len(prefix) > MAX_SUGGEST_LENGTH:
+        raise BadParameter(f"q: at most {MAX_SUGGEST_LENGTH} characters.")
+    if "\x00" in prefix:
+        raise BadParameter("q: must not contain a null character.")
+    if locale is not None and locale not in locale_codes():
+        raise BadParameter(f"locale: one of {', '.join(locale_codes())}.")
+    return prefix, locale
+
+
 def audiences_for_request(request, *, in_cms: bool = False) -> frozenset[str]:
     if in_cms:
         return frozenset({"public", "members", "internal"})

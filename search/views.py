@@ -108,14 +108,10 @@ def api_search(request: HttpRequest) -> JsonResponse:
 def api_suggest(request: HttpRequest) -> JsonResponse:
     """``/api/v2/search/suggest/?q=``: titles and terms the caller may read; a 400 for bad parameters."""
     audiences = service.audiences_for_request(request)
-    prefix = request.GET.get("q", "")
-    locale = request.GET.get("locale", "") or None
-    if len(prefix) > service.MAX_SUGGEST_LENGTH:
-        return error(f"q: at most {service.MAX_SUGGEST_LENGTH} characters.", 400)
-    if "\x00" in prefix:
-        return error("q: must not contain a null character.", 400)
-    if locale is not None and locale not in service.locale_codes():
-        return error(f"locale: one of {', '.join(service.locale_codes())}.", 400)
+    try:
+        prefix, locale = service.suggest_params(request.GET)
+    except service.BadParameter as exc:
+        return error(str(exc), 400)
     return JsonResponse({"query": prefix, "suggestions": service.suggest(prefix, audiences, locale)}, json_dumps_params={"ensure_ascii": False})
 
 
@@ -149,8 +145,8 @@ def study_search(request: HttpRequest, lang: str) -> HttpResponse:
     # Later pages belong to the query logged on page 1: its id travels with the pagination links so
     # clicks there count towards that query's click-through.
     log_id = outcome.log_id if outcome else None
-    if log_id is None and request.GET.get("log", "").isascii() and request.GET.get("log", "").isdigit():
-        log_id = int(request.GET["log"])
+    if log_id is None and service.NUMBER_RE.fullmatch(raw_log := request.GET.get("log", "")):
+        log_id = int(raw_log)
     paging = {**base, "log": log_id} if log_id else base
     context = {
         "query": query,

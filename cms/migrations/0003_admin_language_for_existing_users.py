@@ -8,8 +8,10 @@ from django.db import migrations
 def default_language(apps, schema_editor):
     User = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     UserProfile = apps.get_model("wagtailusers", "UserProfile")
-    for user_id in User.objects.filter(wagtail_userprofile__isnull=True).values_list("pk", flat=True):
-        UserProfile.objects.create(user_id=user_id, preferred_language=settings.LANGUAGE_CODE)
+    without = User.objects.filter(wagtail_userprofile__isnull=True).values_list("pk", flat=True)
+    UserProfile.objects.bulk_create(
+        UserProfile(user_id=user_id, preferred_language=settings.LANGUAGE_CODE) for user_id in without
+    )
     UserProfile.objects.filter(preferred_language="").update(preferred_language=settings.LANGUAGE_CODE)
 
 

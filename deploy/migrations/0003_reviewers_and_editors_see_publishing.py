@@ -18,23 +18,23 @@ def grant(apps, schema_editor):
         create_permissions(config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
     finally:
         config.models_module = saved
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    perm = Permission.objects.filter(content_type__app_label="deploy", codename=PERMISSION).first()
-    if perm is None:
-        return
-    for group in Group.objects.filter(name__in=GROUPS):
+    for group, perm in _groups_and_permission(apps):
         group.permissions.add(perm)
 
 
 def revoke(apps, schema_editor):
+    for group, perm in _groups_and_permission(apps):
+        group.permissions.remove(perm)
+
+
+def _groups_and_permission(apps):
+    """(group, permission) pairs to change; none when the permission doesn't exist (yet)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     perm = Permission.objects.filter(content_type__app_label="deploy", codename=PERMISSION).first()
     if perm is None:
-        return
-    for group in Group.objects.filter(name__in=GROUPS):
-        group.permissions.remove(perm)
+        return []
+    return [(group, perm) for group in Group.objects.filter(name__in=GROUPS)]
 
 
 class Migration(migrations.Migration):
