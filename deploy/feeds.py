@@ -138,10 +138,9 @@ class ColumnAtomFeed(ColumnFeed):
     subtitle = ColumnFeed.description
 
 
-def feed_urls(page: Page | int, language: str | None = None) -> list[str]:
-    """The feeds of a column: ``feed_urls(page)`` or ``feed_urls(page_id, language_code)``."""
-    pk = page if isinstance(page, int) else page.pk
-    language = language or page.locale.language_code
+def feed_urls(page: Page) -> list[str]:
+    """The feeds of a column."""
+    language, pk = page.locale.language_code, page.pk
     return [f"/{language}/feeds/{pk}/rss.xml", f"/{language}/feeds/{pk}/atom.xml"]
 
 

@@ -84,11 +84,11 @@ class PublishRun(models.Model):
         marked = 0
         for run in cls.objects.filter(status=cls.Status.RUNNING).only("pk", "lock_name", "holder", "started_at"):
             if run.lock_name and run.holder:
-                alive = PublishLock.objects.filter(name=run.lock_name, holder=run.holder, expires_at__gt=now).exists()
                 ended_at = (
                     PublishLock.objects.filter(name=run.lock_name, holder=run.holder)
                     .values_list("expires_at", flat=True).first()
                 )
+                alive = ended_at is not None and ended_at > now
             else:  # a run recorded before leases were noted: give it the default lease from its start
                 from .conf import publish_setting
 

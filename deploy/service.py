@@ -249,10 +249,8 @@ def publish(
 
 
 def _is_configured_target(target: PublishTarget) -> bool:
-    try:
-        return get_target().key == target.key
-    except (ImproperlyConfigured, TargetError):
-        return False
+    configured = configured_target()
+    return configured is not None and configured.key == target.key
 
 
 def configured_target() -> PublishTarget | None:
