@@ -10,8 +10,16 @@ segmented with the same analyzer as the site search, words separated by spaces.
     WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.admin_backend"}}
 
 After switching to it, run ``manage.py update_index`` once to re-segment
-existing entries.  Supported: SQLite with FTS5 (the default database).  On
-other databases it falls back to modelsearch's backend unchanged.
+existing entries.  Supported: SQLite with FTS5 (the default database) and
+PostgreSQL.  On other databases it falls back to modelsearch's backend
+unchanged.
+
+SQLite stores the plain text of an entry, so its index rewrites the stored
+title/body/autocomplete after modelsearch has written them.  PostgreSQL stores
+weighted tsvectors that cannot be re-split afterwards, so its index segments
+each text just before modelsearch turns it into a tsvector
+(``ObjectIndexer.as_vector``); the plain ``title_text``/``body_text`` columns
+used by fuzzy search stay as written.
 """
 
 from __future__ import annotations
@@ -76,9 +84,68 @@ def _sqlite_backend(params: dict[str, Any]):
     return SegmentingSQLiteSearchBackend(params)
 
 
+def _postgres_backend(params: dict[str, Any]):
+    from modelsearch.backends.database.postgres.postgres import (
+        IndexEntry,
+        ObjectIndexer,
+        PostgresIndex,
+        PostgresSearchBackend,
+    )
+    from modelsearch.utils import get_content_type_pk
+
+    class SegmentingObjectIndexer(ObjectIndexer):
+        def as_vector(self, texts, for_autocomplete=False):
+            return super().as_vector([(segment(text), weight) for text, weight in texts], for_autocomplete)
+
+    class SegmentingPostgresIndex(PostgresIndex):
+        # modelsearch's add_items builds its module-level ObjectIndexer directly, so this is that
+        # method with the indexer swapped: the same upsert into the same columns (title_norm reset
+        # to 1.0 and then refreshed, as modelsearch does), through the ORM instead of raw SQL.
+        def add_items(self, model, objs):
+            if not model.get_search_fields():
+                return
+            indexers = [SegmentingObjectIndexer(obj, self.backend) for obj in objs]
+            if not indexers:
+                return
+            content_type_pk = get_content_type_pk(model)
+            entries = [
+                IndexEntry(
+                    content_type_id=content_type_pk,
+                    object_id=indexer.id,
+                    title=indexer.title,
+                    autocomplete=indexer.autocomplete,
+                    body=indexer.body,
+                    title_norm=1.0,
+                    title_text=indexer.title_text,
+                    body_text=indexer.body_text,
+                )
+                for indexer in indexers
+            ]
+            IndexEntry._default_manager.using(self.write_connection.alias).bulk_create(
+                entries,
+                update_conflicts=True,
+                unique_fields=["content_type", "object_id"],
+                update_fields=["title", "title_norm", "autocomplete", "body", "title_text", "body_text"],
+            )
+            self._refresh_title_norms()
+
+    class SegmentingPostgresSearchBackend(PostgresSearchBackend):
+        index_class = SegmentingPostgresIndex
+
+        def search(self, query, model_or_queryset, *args, **kwargs):
+            return super().search(_segment_query(query), model_or_queryset, *args, **kwargs)
+
+        def autocomplete(self, query, model_or_queryset, *args, **kwargs):
+            return super().autocomplete(_segment_query(query), model_or_queryset, *args, **kwargs)
+
+    return SegmentingPostgresSearchBackend(params)
+
+
 def SearchBackend(params: dict[str, Any]):  # noqa: N802 - modelsearch's factory convention
     backend = database_backend(params)
     if connection.vendor == "sqlite" and type(backend).__name__ == "SQLiteSearchBackend":
         return _sqlite_backend(params)
+    if connection.vendor == "postgresql" and type(backend).__name__ == "PostgresSearchBackend":
+        return _postgres_backend(params)
     logger.info("search.admin_backend: no Chinese segmentation for %s; using %s", connection.vendor, type(backend).__name__)
     return backend
