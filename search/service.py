@@ -260,9 +260,15 @@ def run_search(query: SearchQuery, *, source: str = "site", log: bool = True) ->
     return SearchOutcome(query=query, results=results, available=available, log_id=log_id)
 
 
+def is_browse(query: SearchQuery) -> bool:
+    """No words but a filter or a date range: list what the filters allow, newest first."""
+    return not query.q and bool(query.filters or query.date_from or query.date_to)
+
+
 def run_api_search(query: SearchQuery) -> SearchOutcome:
-    """``run_search`` for the JSON endpoint: an empty (or all-whitespace) ``q`` is an empty page."""
-    if not query.q:
+    """``run_search`` for the JSON endpoint: an empty (or all-whitespace) ``q`` is an empty page,
+    unless a filter or date range is given, which browses what it allows, newest first."""
+    if not query.q and not is_browse(query):
         return SearchOutcome(query=query, results=SearchResults.empty(query), available=True)
     return run_search(query, source="api")
 

@@ -140,7 +140,7 @@ def study_search(request: HttpRequest, lang: str) -> HttpResponse:
     if "locale" not in params:
         params["locale"] = lang
     query = service.query_from_params(params, audiences)
-    outcome = service.run_search(query, source="site") if (query.q or query.filters) else None
+    outcome = service.run_search(query, source="site") if (query.q or service.is_browse(query)) else None
     base = {k: v for k, v in request.GET.items() if k not in ("page", "log")}
     # Later pages belong to the query logged on page 1: its id travels with the pagination links so
     # clicks there count towards that query's click-through.

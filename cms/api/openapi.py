@@ -362,7 +362,7 @@ def search_parameters() -> list[dict]:
     provinces = svc.province_names()
     return [
         query("q", {"type": "string", "maxLength": svc.MAX_QUERY_LENGTH},
-              "the words to find; any text (empty: an empty page)"),
+              "the words to find; any text (empty: an empty page, or with a filter or date range every match of those, newest first)"),
         query("page", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE, "default": 1},
               f"page number; `page * page_size` at most {svc.MAX_RESULT_WINDOW}"),
         query("page_size", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE,
@@ -628,7 +628,8 @@ def build_schema() -> dict:
                 "summary": "Full-text search with highlights and facets (served by the search app)",
                 "description": "Public content for anonymous callers, members' content too with a member's "
                 "bearer token; internal content never. Any text is a valid `q` (it is split into words, "
-                "never parsed as query syntax); an empty `q` gives an empty page. Filters match facet "
+                "never parsed as query syntax); an empty `q` gives an empty page, unless a filter or date range "
+                "is given: then every item it allows, newest first, with facet counts. Filters match facet "
                 "values exactly; several values of one filter mean any of them. Pages reach at most "
                 f"result {search_window()}: `page * page_size` must not exceed it.",
                 "parameters": search_parameters(),

@@ -97,11 +97,30 @@ class SearchEndpointTests(TestCase):
     def test_empty_or_blank_q_is_an_empty_page(self):
         for q in ("", " ", "\t\n ", "\u3000"):
             with self.subTest(q=q):
-                data = self.search(q=q, kind="article", sort="date")
+                data = self.search(q=q, sort="date")
                 self.assertEqual((data["total"], data["results"], data["num_pages"]), (0, [], 1))
                 self.assertEqual(data["facets"], {name: [] for name in FACET_FIELDS})
                 self.assertIsNone(data["log_id"])
         self.assertEqual(self.search()["total"], 0)  # no q at all
+
+    def test_a_filter_without_words_browses_newest_first(self):
+        """An app listing "every article" (or one year) asks with a filter and no words."""
+        public_ids = set(visibility.public_pages().values_list("pk", flat=True))
+        public_articles = [a for a in self.tree.articles if a.pk in public_ids]
+        self.assertTrue(public_articles)
+        for q in ("", " "):
+            with self.subTest(q=q):
+                data = self.search(q=q, kind="article", page_size=50)
+                self.assertEqual(data["total"], len(public_articles))
+                self.assertEqual({r["kind"] for r in data["results"]}, {"article"})
+                dates = [r["date"] for r in data["results"]]
+                self.assertEqual(dates, sorted(dates, reverse=True))
+                self.assertEqual(data["facets"]["kind"], [{"value": "article", "count": len(public_articles)}])
+                self.assertIsNone(data["log_id"])  # nothing typed, nothing logged
+        year = str(public_articles[0].date.year)
+        data = self.search(year=year, page_size=50)
+        self.assertTrue(data["results"])
+        self.assertEqual({r["date"][:4] for r in data["results"]}, {year})
 
     def test_any_other_text_finds_results_or_nothing(self):
         hostile = [
