@@ -240,6 +240,21 @@ def suggest_params(params) -> tuple[str, str | None]:
     return prefix, locale
 
 
+CLICK_DOC_RE = re.compile(r"[a-z_]{1,20}:[0-9]{1,12}")
+
+
+def click_params(params) -> tuple[int, str, int]:
+    """``(log_id, document_id, position)`` of a click report; :class:`BadParameter` says what is wrong."""
+    raw_log, doc, raw_pos = (str(params.get(name, "")).strip() for name in ("log", "doc", "pos"))
+    if not NUMBER_RE.fullmatch(raw_log):
+        raise BadParameter(f"log must be the log_id of a search, not '{raw_log[:20]}'")
+    if not CLICK_DOC_RE.fullmatch(doc):
+        raise BadParameter(f"doc must be a result's id (such as page:12), not '{doc[:20]}'")
+    if not NUMBER_RE.fullmatch(raw_pos) or not 1 <= int(raw_pos) <= MAX_RESULT_WINDOW:
+        raise BadParameter(f"pos must be the result's position from 1 to {MAX_RESULT_WINDOW}, not '{raw_pos[:20]}'")
+    return int(raw_log), doc, int(raw_pos)
+
+
 def audiences_for_request(request, *, in_cms: bool = False) -> frozenset[str]:
     if in_cms:
         return frozenset({"public", "members", "internal"})

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -115,9 +116,35 @@ def api_suggest(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"query": prefix, "suggestions": service.suggest(prefix, audiences, locale)}, json_dumps_params={"ensure_ascii": False})
 
 
-@require_GET
+class ClickRateThrottle(SearchRateThrottle):
+    """Click reports share autocomplete's generous budget: a reader may open many results."""
+
+    scope = "click"
+    setting, default = "SHUYUAN_SUGGEST_RATE_LIMIT", SUGGEST_RATE_LIMIT
+
+
+@csrf_exempt  # a beacon from the static site (another origin) carries no CSRF token; it only counts a click
 def click(request: HttpRequest) -> HttpResponse:
-    """Record a click on a result, then go to it (local URLs only: no open redirect)."""
+    """A click on a search result, for the query log's click-through.
+
+    GET (the members' page links): record it, then go to ``to`` (local URLs only: no open redirect).
+    POST (``navigator.sendBeacon`` from the static site, or an app): form fields ``log``, ``doc``,
+    ``pos``; 204 when recorded, 400 ``{"message"}`` for malformed fields, 404 for an unknown log.
+    """
+    if request.method == "POST":
+        if limited := throttled(request, ClickRateThrottle):
+            return limited
+        try:
+            log_id, document, position = service.click_params(request.POST)
+        except service.BadParameter as exc:
+            return error(str(exc), 400)
+        if not service.record_click(log_id, document, position):
+            return error("No such search to count the click for.", 404)
+        return HttpResponse(status=204)
+    if request.method not in ("GET", "HEAD"):
+        response = error(f'Method "{request.method[:10]}" not allowed.', 405)
+        response["Allow"] = "GET, HEAD, POST"
+        return response
     target = request.GET.get("to", "/")
     try:
         log_id = int(request.GET.get("log", ""))

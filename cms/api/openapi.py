@@ -661,6 +661,39 @@ def build_schema() -> dict:
                 },
             }
         },
+        "/api/v2/search/click/": {
+            "post": {
+                "operationId": "search_click",
+                "tags": ["search"],
+                "summary": "Report a click on a search result (click-through in the editors' search report)",
+                "description": "Send it when a reader opens a result (the static site uses `navigator.sendBeacon`). "
+                "`log` is the `log_id` of the search's first page; clicks on later pages report the same "
+                "`log`. No CSRF token is needed. (A GET with `log`, `doc`, `pos` and a local `to` records "
+                "the click and redirects: the members' search page links through it.)",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["log", "doc", "pos"],
+                                "properties": {
+                                    "log": {"type": "integer", "minimum": 0, "description": "`log_id` of the search"},
+                                    "doc": {"type": "string", "pattern": "^[a-z_]{1,20}:[0-9]{1,12}$",
+                                            "description": "the result's `id`"},
+                                    "pos": {"type": "integer", "minimum": 1, "maximum": search_window(),
+                                            "description": "the result's position, 1 for the first of page 1"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "204": {"description": "Recorded."},
+                    **error_responses(400, 401, 404, 429),
+                },
+            }
+        },
     }
     return {
         "openapi": "3.1.0",

@@ -88,6 +88,19 @@ def test_public_search_page_finds_public_material_only(live_server, browser, set
     assert any("三会一课制度学习要点" in t for t in texts)
     assert not any("会员内部交流" in t for t in texts)
     assert page.locator("#search-results mark").first.inner_text() == "三会一课"
+    # opening a result reports the click (a beacon to the CMS) for the editors' click-through report
+    from search.models import SearchClick
+
+    with page.expect_navigation():
+        page.locator("#search-results a", has_text="三会一课制度学习要点").click()
+    for _ in range(50):
+        if SearchClick.objects.exists():
+            break
+        page.wait_for_timeout(100)
+    click = SearchClick.objects.get()
+    assert click.position >= 1 and click.log.query == "三会一课"
+    page.go_back()
+    results.first.wait_for()
     # facets narrow the results and are kept in the page's URL; the sort order can be changed
     facets = page.locator("#search-facets")
     article_kind = facets.get_by_role("button", name=re.compile(r"^栏目文章 \(\d+\)$"))

@@ -212,6 +212,32 @@ class SearchIntegrationTests(TestCase):
         self.assertContains(response, "三会一课")
         self.assertContains(response, "不存在的词语组合")
 
+    def test_clicks_reported_by_beacon(self):
+        """The static site (another origin, no CSRF token) reports clicks with a POST beacon."""
+        from django.test import Client
+
+        client = Client(enforce_csrf_checks=True)
+        data = self.api(q="三会一课")
+        ok = client.post("/api/v2/search/click/", {"log": data["log_id"], "doc": "page:7", "pos": 12})
+        self.assertEqual(ok.status_code, 204)
+        click = SearchClick.objects.get()
+        self.assertEqual((click.log_id, click.document_id, click.position), (data["log_id"], "page:7", 12))
+        for fields, word in (
+            ({"log": "x", "doc": "page:7", "pos": 1}, "log"),
+            ({"doc": "page:7", "pos": 1}, "log"),
+            ({"log": data["log_id"], "doc": "<script>", "pos": 1}, "doc"),
+            ({"log": data["log_id"], "doc": "page:7", "pos": 0}, "pos"),
+            ({"log": data["log_id"], "doc": "page:7", "pos": "1e3"}, "pos"),
+        ):
+            with self.subTest(fields=fields):
+                bad = client.post("/api/v2/search/click/", fields)
+                self.assertEqual(bad.status_code, 400)
+                self.assertIn(word, bad.json()["message"])
+        unknown = client.post("/api/v2/search/click/", {"log": data["log_id"] + 1000, "doc": "page:7", "pos": 1})
+        self.assertEqual(unknown.status_code, 404)
+        self.assertEqual(client.put("/api/v2/search/click/").status_code, 405)
+        self.assertEqual(SearchClick.objects.count(), 1)  # nothing but the good report was counted
+
     @override_settings(SHUYUAN_SEARCH_RATE_LIMIT=(2, 60))
     def test_rate_limit(self):
         codes = [self.client.get("/api/v2/search/", {"q": "学习"}).status_code for _ in range(3)]

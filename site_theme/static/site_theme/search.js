@@ -11,6 +11,8 @@
   var pages = document.getElementById("search-pages");
   var facetsBox = document.getElementById("search-facets");
   var api = form.getAttribute("data-api");
+  var clickApi = api.replace(/\/?$/, "/") + "click/";
+  var logId = null; // the query log entry of page 1: clicks on later pages count for it too
   var locale = form.getAttribute("data-locale");
   // facet field in the API response -> filter parameter of the API
   var FACETS = { kind: "kind", material_type: "type", topics: "topic", column: "column", year: "year" };
@@ -52,7 +54,7 @@
     status.textContent = T.searching;
     fetch(api + "?" + params.toString(), { credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (data) { show(s, data); })
+      .then(function (data) { if (s.page === 1 || data.log_id) logId = data.log_id; show(s, data); })
       .catch(function () { status.textContent = T.error; list.innerHTML = ""; pages.innerHTML = ""; if (facetsBox) facetsBox.innerHTML = ""; });
   }
 
@@ -94,14 +96,24 @@
     }
   }
 
+  // Click-through for the editors' search report: a beacon to the CMS, which outlives the page
+  // the reader is leaving; nothing is sent when the search was not logged (page 1 of a query only).
+  function report(doc, position) {
+    if (!logId || !navigator.sendBeacon) return;
+    navigator.sendBeacon(clickApi, new URLSearchParams({ log: String(logId), doc: doc, pos: String(position) }));
+  }
+
   function show(s, data) {
     list.innerHTML = "";
     pages.innerHTML = "";
     status.textContent = data.total ? T.found.replace("{n}", data.total) : T.none;
-    data.results.forEach(function (hit) {
+    data.results.forEach(function (hit, i) {
       var li = document.createElement("li");
       var a = document.createElement("a");
       a.href = hit.url;
+      var position = (data.page - 1) * data.page_size + i + 1;
+      a.addEventListener("click", function () { report(hit.id, position); });
+      a.addEventListener("auxclick", function (e) { if (e.button === 1) report(hit.id, position); });
       a.innerHTML = hit.title_html; // the API escapes the text and adds only <mark>
       var h = document.createElement("h3");
       h.appendChild(a);
