@@ -28,6 +28,18 @@ def _version() -> tuple[int, str]:
     return agg["n"], str(agg["latest"])
 
 
+def fingerprint() -> str:
+    """A digest of everything in the dictionary that changes segmentation (words, synonyms, enabled)."""
+    import hashlib
+
+    from search.models import DictionaryEntry
+
+    digest = hashlib.sha256()
+    for row in DictionaryEntry.objects.order_by("word").values_list("word", "synonyms", "enabled"):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()[:16]
+
+
 def build_analyzer() -> Analyzer:
     from search.models import DictionaryEntry
 

@@ -27,7 +27,12 @@ class DictionaryEntry(models.Model):
     enabled = models.BooleanField(_("启用"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    panels = [FieldPanel("word"), FieldPanel("synonyms"), FieldPanel("note"), FieldPanel("enabled")]
+    panels = [
+        FieldPanel("word", help_text=_("分词时保持完整的词语。保存约一分钟后重建搜索索引；连续添加多个词语只重建一次。")),
+        FieldPanel("synonyms"),
+        FieldPanel("note"),
+        FieldPanel("enabled"),
+    ]
 
     class Meta:
         verbose_name = _("搜索词典词条")

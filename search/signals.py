@@ -64,8 +64,14 @@ def _document_saved(sender, instance, **kwargs):
     enqueue_page_update(list(page_ids))
 
 
+#: seconds a dictionary edit waits before its rebuild, so that editors adding several words in a row
+#: (each save would otherwise start a full rebuild) get one rebuild; ``SHUYUAN_DICTIONARY_REBUILD_DELAY``
+DICTIONARY_REBUILD_DELAY = 60
+
+
 def _dictionary_changed(sender, instance, **kwargs):
-    """Custom words change segmentation: reload the analyzer and rebuild the index in the background."""
+    """Custom words change segmentation: reload the analyzer and rebuild the index in the background,
+    once for a burst of edits (see ``tasks.rebuild_search_index``)."""
     from django.db import transaction
 
     from search.dictionary import invalidate
@@ -73,9 +79,20 @@ def _dictionary_changed(sender, instance, **kwargs):
     invalidate()
 
     def _enqueue() -> None:
+        from datetime import timedelta
+
+        from django.conf import settings
+        from django.utils import timezone
+        from django_tasks import task_backends
+
+        from search.dictionary import fingerprint
         from search.tasks import rebuild_search_index
 
-        rebuild_search_index.enqueue()
+        task = rebuild_search_index
+        delay = getattr(settings, "SHUYUAN_DICTIONARY_REBUILD_DELAY", DICTIONARY_REBUILD_DELAY)
+        if delay and task_backends[task.backend].supports_defer:
+            task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
+        task.enqueue(fingerprint())
 
     transaction.on_commit(_enqueue)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from unittest import mock
 
 import docx
@@ -264,6 +265,27 @@ class SearchIntegrationTests(TestCase):
         self.assertIn("书苑云课堂", analyzer.tokens("欢迎来到书苑云课堂"))
         groups = [set(g) for g in analyzer.query("网上党校").groups]
         self.assertIn({"书苑云课堂", "云课堂", "网上党校"}, groups)
+
+
+    @override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+    def test_a_burst_of_dictionary_edits_costs_one_rebuild(self):
+        """Editors add words one at a time; each save used to start a full rebuild."""
+        from django.utils import timezone
+        from django_tasks_db.models import DBTaskResult
+
+        before = timezone.now()
+        for word in ("书苑云课堂", "网上党校", "红色微课堂"):
+            with self.captureOnCommitCallbacks(execute=True):
+                DictionaryEntry.objects.create(word=word)
+        jobs = DBTaskResult.objects.filter(task_path="search.tasks.rebuild_search_index")
+        self.assertEqual(jobs.count(), 3)
+        # each waits a minute, so a burst of edits is over before the first one runs
+        self.assertTrue(all(job.run_after >= before + timedelta(seconds=59) for job in jobs))
+        jobs.update(run_after=timezone.now())  # the minute has passed
+        with mock.patch("search.indexing.rebuild", return_value=7) as rebuild:
+            call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
+        self.assertEqual(rebuild.call_count, 1)  # the first two saw a later edit and left it to its job
+        self.assertEqual(sorted(job.return_value for job in jobs.all()), [0, 0, 7])
 
 
 class ConfigurationTests(TestCase):
