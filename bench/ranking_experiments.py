@@ -1,0 +1,109 @@
+"""How far word matching gets on STARD: the shipped ranking beside its variants, on both query halves.
+
+    python -m bench.ranking_experiments [--corpus C] [--queries Q] [--qrels R]
+
+Every row goes through the real engine (SearchDocument -> rebuild, engine.search) with one change
+of OPTIONS or input, and prints MRR@10 on all judged queries and on the even and odd query ids
+separately (tuning that helps one half only is noise).  Two rows are not rankings one could ship
+but bounds:
+
+- ``oracle: questions of the other half`` indexes, for half of the queries, the question text
+  itself as extra text of the articles judged relevant to it, then measures the other half: what
+  perfect knowledge of one half's wording (learning from clicks at its best) would give the other.
+- ``plain BM25`` is the reference the issue quotes (jieba words, no bigrams, characters, phrases
+  or question-word removal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from bench.search_quality import DEFAULT_DIR, load_corpus, load_qrels, load_queries, metrics
+
+VARIANTS: list[tuple[str, dict]] = [
+    ("shipped (defaults)", {}),
+    ("plain BM25", {"BIGRAM_WEIGHT": 0, "CHAR_WEIGHT": 0, "PHRASE_BOOST": 0, "PAIR_BOOST": 0, "QTF_WEIGHT": 0,
+                    "_question_words": False}),
+    ("no character field", {"CHAR_WEIGHT": 0}),
+    ("character field x2", {"CHAR_WEIGHT": 4.0}),
+    ("no bigram field", {"BIGRAM_WEIGHT": 0}),
+    ("bigrams of the whole text", {"BIGRAM_CHARS": 0}),
+    ("title boost 2", {"TITLE_BOOST": 2.0}),
+    ("no phrase or pair boosts", {"PHRASE_BOOST": 0, "PAIR_BOOST": 0}),
+    ("question words kept", {"_question_words": False}),
+    ("STARD's own stop list", {"_stopwords": True}),
+]
+
+
+def backend_for(options: dict, stopwords: Path | None):
+    from search.backends.embedded import EmbeddedSearchBackend
+    from search.text import DEFAULT_STOPWORDS, Analyzer, load_stopwords
+
+    opts = {k: v for k, v in options.items() if not k.startswith("_")}
+    stop = DEFAULT_STOPWORDS
+    if options.get("_stopwords") and stopwords and stopwords.is_file():
+        stop = stop | load_stopwords(stopwords)
+    analyzer = Analyzer(stopwords=stop) if options.get("_question_words", True) else Analyzer(stopwords=stop, question_words=frozenset())
+    return EmbeddedSearchBackend({"IN_MEMORY": True, **opts}, analyzer=analyzer)
+
+
+def mrr(backend, queries: dict[str, str], qrels: dict[str, set[str]], qids: Iterable[str]) -> float:
+    from search.backends.base import SearchQuery
+
+    qids = list(qids)
+    total = 0.0
+    for qid in qids:
+        ranked = [h.id for h in backend.search(SearchQuery(q=queries[qid], page_size=10)).hits]
+        total += metrics(ranked, qrels[qid])[0]
+    return total / (len(qids) or 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_DIR / "corpus.jsonl")
+    parser.add_argument("--queries", type=Path, default=DEFAULT_DIR / "train.queries.jsonl")
+    parser.add_argument("--qrels", type=Path, default=DEFAULT_DIR / "train.qrels.tsv")
+    parser.add_argument("--stopwords", type=Path, default=DEFAULT_DIR / "cn_stopwords.txt")
+    args = parser.parse_args(argv)
+    for label, path in (("corpus", args.corpus), ("queries", args.queries), ("qrels", args.qrels)):
+        if not path.is_file():
+            sys.exit(f"bench.ranking_experiments: {label} file not found: {path} (see bench.search_quality)")
+    docs = list(load_corpus(args.corpus))
+    queries, qrels = load_queries(args.queries), load_qrels(args.qrels)
+    judged = [q for q in queries if qrels.get(q)]
+    halves = {parity: [q for q in judged if int(q) % 2 == parity] if all(q.isdigit() for q in judged) else [] for parity in (0, 1)}
+    rows = []
+    with tempfile.TemporaryDirectory():
+        for name, options in VARIANTS:
+            backend = backend_for(options, args.stopwords)
+            backend.rebuild(iter(docs))
+            rows.append((name, mrr(backend, queries, qrels, judged), *(mrr(backend, queries, qrels, halves[p]) for p in (0, 1))))
+            print(f"  {name}: done", file=sys.stderr, flush=True)
+        # oracle: one half's questions become text of their relevant articles; measure the other half
+        oracle = []
+        for train, test in ((0, 1), (1, 0)):
+            extra: dict[str, list[str]] = {}
+            for qid in halves[train]:
+                for doc_id in qrels[qid]:
+                    extra.setdefault(doc_id, []).append(queries[qid])
+            expanded = [replace(d, summary="\n".join(extra[d.id])) if d.id in extra else d for d in docs]
+            backend = backend_for({}, None)
+            backend.rebuild(iter(expanded))
+            oracle.append(mrr(backend, queries, qrels, halves[test]))
+        rows.append(("oracle: questions of the other half", None, oracle[1], oracle[0]))
+    print(f"ranking experiments on {args.corpus} ({len(docs)} documents, {len(judged)} judged queries)")
+    print(f"{'variant':<38}{'MRR@10':>9}{'even ids':>10}{'odd ids':>9}")
+    print("-" * 66)
+    for name, all_, even, odd in rows:
+        print(f"{name:<38}{'-' if all_ is None else f'{all_:.4f}':>9}{even:>10.4f}{odd:>9.4f}")
+    print("(oracle: the even column is measured on even ids with the odd half's questions indexed, and vice versa)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
