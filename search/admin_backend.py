@@ -30,7 +30,7 @@ from typing import Any
 from django.db import connection
 from django.utils.encoding import force_str
 from modelsearch.backends.database import SearchBackend as database_backend
-from modelsearch.query import PlainText
+from modelsearch.query import And, Boost, Not, Or, Phrase, PlainText
 
 logger = logging.getLogger("shuyuan.search")
 
@@ -45,10 +45,20 @@ def segment(text: str | None) -> str:
 
 
 def _segment_query(query: Any) -> Any:
+    """``query`` with its text segmented, through the combinations the admin's query parser builds
+    (``党建 "工作要点"`` is ``And([PlainText, Phrase])``)."""
     if isinstance(query, str):
         return segment(query)
     if isinstance(query, PlainText):
         return PlainText(segment(query.query_string), operator=query.operator, boost=query.boost)
+    if isinstance(query, Phrase):
+        return Phrase(segment(query.query_string))
+    if isinstance(query, (And, Or)):
+        return type(query)([_segment_query(q) for q in query.subqueries])
+    if isinstance(query, Not):
+        return Not(_segment_query(query.subquery))
+    if isinstance(query, Boost):
+        return Boost(_segment_query(query.subquery), query.boost)
     return query
 
 

@@ -322,3 +322,8 @@ class AdminSearchTests(TestCase):
         self.client.force_login(self.admin)
         response = self.client.get("/admin/pages/search/", {"q": "标准化"})
         self.assertContains(response, "关于加强黨支部標準化建設的通知")
+        # words and a quoted phrase together: the admin's parser makes And([PlainText, Phrase])
+        for q in ('建设 "标准化"', '"党支部标准化"', '通知 "標準化建設"'):
+            with self.subTest(q=q):
+                self.assertContains(self.client.get("/admin/pages/search/", {"q": q}), "关于加强黨支部標準化建設的通知")
+        self.assertNotContains(self.client.get("/admin/pages/search/", {"q": '建设 "经济"'}), "关于加强黨支部標準化建設的通知")
