@@ -12,6 +12,21 @@ CONTENT_MODELS = frozenset(
     }
 )
 
+# What Wagtail writes to a page's row when an editor saves a draft, comments, or locks the page
+# (``save_revision``, ``lock``): the API serves the live version, so none of these changes a response.
+DRAFT_ONLY_FIELDS = frozenset(
+    {
+        "latest_revision",
+        "latest_revision_created_at",
+        "draft_title",
+        "has_unpublished_changes",
+        "wagtail_admin_comments",
+        "locked",
+        "locked_at",
+        "locked_by",
+    }
+)
+
 
 class ApiConfig(AppConfig):
     name = "cms.api"
@@ -48,6 +63,9 @@ class ApiConfig(AppConfig):
         if sender.__module__ == "__fake__":
             return  # a migration's historical model (the version table may not exist yet)
         meta = sender._meta
+        update_fields = kwargs.get("update_fields")
+        if update_fields and issubclass(sender, self._page_model) and set(update_fields) <= DRAFT_ONLY_FIELDS:
+            return  # a draft saved (or a page locked): the live version the API serves is unchanged
         if issubclass(sender, self._page_model) or meta.label_lower in CONTENT_MODELS:
             bump_content_version()
         elif meta.app_label in CONTENT_APPS and not issubclass(sender, self._rendition_model):

@@ -50,6 +50,22 @@ class ResponseCacheTests(TestCase):
         titles = [item["title"] for item in self.get(ARTICLES)["items"]]
         self.assertIn("改过的标题", titles)
 
+    def test_saving_a_draft_keeps_the_cache_and_publishing_it_takes_effect(self):
+        """Editors save drafts all day; the API serves live versions, so a draft must not empty the cache."""
+        first = self.get(ARTICLES)
+        version = content_version()
+        article = ArticlePage.objects.get(pk=self.site.articles[0].pk)
+        article.title = "草稿里的新标题"
+        revision = article.save_revision()
+        article.refresh_from_db()
+        self.assertEqual(content_version(), version)
+        with CaptureQueriesContext(connection) as ctx:
+            self.assertEqual(self.get(ARTICLES), first)  # still the live titles, from the cache
+        self.assertLessEqual(len(ctx.captured_queries), 2)
+        revision.publish()
+        self.assertNotEqual(content_version(), version)
+        self.assertIn("草稿里的新标题", [item["title"] for item in self.get(ARTICLES)["items"]])
+
     def test_renaming_a_topic_takes_effect_at_once(self):
         url = "/api/v2/pages/?type=cms.StudyMaterialPage&fields=*"
         self.get(url)
