@@ -8,6 +8,7 @@ suite against a real server (it runs when ELASTICSEARCH_URL is set).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -244,3 +245,18 @@ def test_character_field_is_copied_from_title_and_body_and_only_adds_to_the_scor
     assert ik["should"] == query["should"]
     browse = engine.build_search(SearchQuery(q="")).to_dict()["query"]["bool"]
     assert "should" not in browse and not browse.get("must")
+
+
+def test_browsing_by_filter_without_words_lists_newest_first(node):
+    """The search API's browse mode (a filter, no words) asks Elasticsearch for the filtered set by date."""
+    engine = make(node)
+    query = SearchQuery(q="", audiences=frozenset({"public"}), filters={"kind": ["article"]}, facets=["year"],
+                        date_from=dt.date(2024, 1, 1))
+    body = engine.build_search(query).to_dict()
+    assert body["query"] == {"bool": {"filter": [
+        {"terms": {"audience": ["public"]}},
+        {"terms": {"kind": ["article"]}},
+        {"range": {"date": {"gte": "2024-01-01"}}},
+    ]}}
+    assert body["sort"] == [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
+    assert body["aggs"] == {"year": {"terms": {"field": "year", "size": 50}}}
