@@ -21,6 +21,7 @@ withdrawn page never stays published.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -79,43 +80,27 @@ class PlanBuilder:
         self._seen_pages: set[int] = set()
 
     def page_changed(self, page_id: int, *, subtree: bool = False, reason: str = "") -> None:
-        page = Page.objects.filter(pk=page_id).select_related("locale").first()
-        self.plan.page_ids.add(page_id)
-        self.plan.feed_ids.add(page_id)
+        """``pages_changed`` for one page; with ``subtree`` (moved, restricted, unpublished), also the
+        groups of all its descendants and the pages that refer to one of them (their URLs may have
+        changed). A bounded number of queries, whatever the size of the subtree."""
         if reason:
             self.plan.reasons.append(reason)
-        if page is None:
-            return  # deleted: its groups go; ancestors arrive through also_pages
-        if page.depth <= int(publish_setting("SITE_WIDE_DEPTH")):
+        wide = int(publish_setting("SITE_WIDE_DEPTH"))
+        rows = self._many([page_id], full_from_depth=wide)
+        if not subtree or not rows or rows[0][2] <= wide:
+            return  # deleted (its groups go; ancestors arrive through also_pages), or a full build
+        _pk, path, depth, _key, _language = rows[0]
+        descendants = set(
+            Page.objects.filter(path__startswith=path, depth__gt=depth).values_list("pk", flat=True)
+        )
+        if len(descendants) > 500:
             self.plan.full = True
-            self.plan.reasons.append(f"page {page_id} appears on every page")
+            self.plan.reasons.append(f"page {page_id} moved or changed with {len(descendants)} descendants")
             return
-        self._with_context(page)
-        if subtree:
-            descendants = list(Page.objects.descendant_of(page))
-            if len(descendants) > 500:
-                self.plan.full = True
-                self.plan.reasons.append(f"page {page_id} moved or changed with {len(descendants)} descendants")
-                return
-            for d in descendants:
-                self.plan.page_ids.add(d.pk)
-                self.plan.feed_ids.add(d.pk)
-                # their URLs may have changed: pages linking to them show the new ones
-                self.plan.page_ids |= referring_page_ids(d)
-
-    def _with_context(self, page: Page) -> None:
-        if page.pk in self._seen_pages:
-            return
-        self._seen_pages.add(page.pk)
-        self.plan.languages.add(page.locale.language_code)
-        for anc in page.get_ancestors().filter(depth__gt=1).values_list("pk", flat=True):
-            self.plan.page_ids.add(anc)
-            self.plan.feed_ids.add(anc)
-        if page.translation_key:
-            for t in Page.objects.filter(translation_key=page.translation_key).exclude(pk=page.pk).select_related("locale"):
-                self.plan.page_ids.add(t.pk)
-                self.plan.languages.add(t.locale.language_code)
-        self.plan.page_ids |= referring_page_ids(page)
+        self.plan.page_ids |= descendants
+        self.plan.feed_ids |= descendants
+        # their URLs may have changed: pages linking to them show the new ones
+        self.plan.page_ids |= _pages_referring_to_pages(descendants)
 
     def context_of(self, page_ids: Iterable[int]) -> None:
         """Rebuild these pages and what shows them (e.g. the old parent of a moved page)."""
@@ -127,26 +112,28 @@ class PlanBuilder:
             self.plan.reasons.append(reason)
         self._many(page_ids, full_from_depth=int(publish_setting("SITE_WIDE_DEPTH")))
 
-    def _many(self, page_ids: Iterable[int], *, full_from_depth: int | None) -> None:
+    def _many(self, page_ids: Iterable[int], *, full_from_depth: int | None) -> list[tuple]:
+        """Rebuild these pages and their context: ancestors, translations, pages referring to them.
+        Returns the pages' rows (pk, path, depth, translation_key, language code); none for deleted pages."""
         ids = {int(i) for i in page_ids}
         if not ids:
-            return
+            return []
         self.plan.page_ids |= ids
         self.plan.feed_ids |= ids
         wide = int(publish_setting("SITE_WIDE_DEPTH"))
-        rows = list(
+        loaded = list(
             Page.objects.filter(pk__in=ids).values_list("pk", "path", "depth", "translation_key", "locale__language_code")
         )
         if full_from_depth is not None:
-            high = [pk for pk, _p, depth, _k, _l in rows if depth <= full_from_depth]
+            high = [pk for pk, _p, depth, _k, _l in loaded if depth <= full_from_depth]
             if high:
                 self.plan.full = True
                 self.plan.reasons.append(f"page {high[0]} appears on every page")
-                return
+                return loaded
         # the home page gets itself only (its own change is what triggers a full build)
-        rows = [r for r in rows if r[0] not in self._seen_pages and r[2] > wide - 1]
+        rows = [r for r in loaded if r[0] not in self._seen_pages and r[2] > wide - 1]
         if not rows:
-            return
+            return loaded
         self._seen_pages |= {r[0] for r in rows}
         self.plan.languages |= {r[4] for r in rows}
         step = Page.steplen
@@ -163,6 +150,7 @@ class PlanBuilder:
                 self.plan.page_ids.add(pk)
                 self.plan.languages.add(code)
         self.plan.page_ids |= _pages_referring_to_pages({r[0] for r in rows})
+        return loaded
 
     def listing_changed(self, page_ids: Iterable[int], reason: str = "") -> None:
         """Pages whose filters list a term that changed: rebuild their own group (every sub-route)."""
@@ -210,8 +198,12 @@ def _pages_referring_to_pages(page_ids: set[int]) -> set[int]:
     return {int(i) for i in rows}
 
 
-def _relations_to(model) -> list[tuple[type, str]]:
-    """(page model, field name) of every foreign key and many-to-many field of a page model to ``model``."""
+@functools.cache
+def _relations_to(model) -> tuple[tuple[type, str], ...]:
+    """(page model, field name) of every foreign key and many-to-many field of a page model to ``model``.
+
+    Page models are fixed once the app registry is ready: scanned once per model (``related_page_ids``
+    runs in the editor's request when an image, document or snippet is deleted)."""
     out = []
     for page_model in get_page_models():
         opts = page_model._meta
@@ -219,7 +211,7 @@ def _relations_to(model) -> list[tuple[type, str]]:
             related = getattr(f, "related_model", None)
             if (f.many_to_one or f.many_to_many) and isinstance(related, type) and issubclass(model, related):
                 out.append((page_model, f.name))
-    return out
+    return tuple(out)
 
 
 def related_page_ids(obj) -> set[int]:
@@ -228,18 +220,23 @@ def related_page_ids(obj) -> set[int]:
 
     For a translatable term, also the pages of ``obj``'s language that point at one of its translations:
     a translated page shows the term in its own language (``term_label``).
+
+    Foreign keys are in the ReferenceIndex too, but Wagtail updates it from a background task: a page
+    that got a cover image a moment ago may not be there yet when the image is deleted. One query.
     """
-    found: set[int] = set()
     translatable = isinstance(obj, TranslatableMixin) and getattr(obj, "translation_key", None)
+    queries = []
     for page_model, name in _relations_to(type(obj)):
         manager = page_model._default_manager
-        found |= set(manager.filter(**{name: obj.pk}).values_list("pk", flat=True))
+        queries.append(manager.filter(**{name: obj.pk}))
         if translatable:
-            found |= set(
+            queries.append(
                 manager.filter(locale_id=obj.locale_id, **{f"{name}__translation_key": obj.translation_key})
-                .values_list("pk", flat=True)
             )
-    return found
+    if not queries:
+        return set()
+    first, *rest = (qs.order_by().values_list("pk", flat=True) for qs in queries)
+    return set(first.union(*rest))
 
 
 def term_listing_page_ids(obj) -> set[int]:

@@ -82,12 +82,11 @@ class ColumnFeed(Feed):
         with translation.override(kwargs.get("language")):
             return super().__call__(request, *args, **kwargs)
 
-    def get_object(self, request, language, column_id):
+    def get_object(self, request, language, column_id, built: Page | None = None):
+        """``built``: the static publisher's call, right after rendering this public column (the URLconf
+        never passes it): the same page object, whose article list it already has in memory."""
         _check_language(language)
-        built = getattr(request, "_shuyuan_built_page", None)
-        if built is not None and built.pk == column_id and built.locale.language_code == language:
-            # the static publisher, right after rendering this public column: the same page object,
-            # whose article list it already has in memory
+        if built is not None:
             return built
         page = public_pages().filter(pk=column_id, locale__language_code=language).first()
         page = page.specific if page else None

@@ -139,8 +139,8 @@ class Manifest:
         }
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         # what from_bytes() will parse when this process reads the manifest back next time
-        _PARSED.clear()
-        _PARSED[hashlib.sha256(raw).digest()] = Manifest(
+        global _LAST
+        _LAST = raw, Manifest(
             entries={p: self.entries[p] for p in paths},
             run_id=self.run_id,
             created_at=data["created_at"],
@@ -153,13 +153,12 @@ class Manifest:
     def from_bytes(cls, raw: bytes | None) -> Manifest:
         if not raw:
             return cls()
-        # A publishing process reads back the manifest it wrote last time: parse each content once.
-        digest = hashlib.sha256(raw).digest()
-        cached = _PARSED.get(digest)
-        if cached is None:
-            cached = cls._parse(raw)
-            _PARSED.clear()  # keep only the latest
-            _PARSED[digest] = cached
+        # A publishing process reads back the manifest it wrote (or read) last time: parsing 10,000
+        # entries takes ~40 ms, comparing the bytes with the last ones ~0.1 ms.
+        global _LAST
+        if _LAST is None or _LAST[0] != raw:
+            _LAST = raw, cls._parse(raw)
+        cached = _LAST[1]
         return cls(
             entries=dict(cached.entries),
             run_id=cached.run_id,
@@ -182,7 +181,8 @@ class Manifest:
         )
 
 
-_PARSED: dict[bytes, Manifest] = {}
+#: the manifest bytes this process wrote or read last, and what they parse to
+_LAST: tuple[bytes, Manifest] | None = None
 
 
 @dataclass(slots=True)

@@ -73,16 +73,21 @@ class PublishRun(models.Model):
         return self.status in (self.Status.FAILED, self.Status.INTERRUPTED)
 
     @classmethod
-    def mark_interrupted(cls) -> int:
+    def mark_interrupted(cls, lock_name: str | None = None) -> int:
         """Mark runs still "running" whose lease has expired (or was taken over) as interrupted.
 
         A publish that is killed (SIGKILL, a machine restart) never reaches its ``finally``: its run would
         stay "running" forever. A live publish renews its lease at every phase, so a run whose lease is
-        no longer held by it has stopped. Returns how many runs were marked.
+        no longer held by it has stopped. ``lock_name``: only the runs on that target (``publish()``, once
+        it holds the target's lease, closes the runs a killed publish left there). Returns how many runs
+        were marked.
         """
         now = timezone.now()
         marked = 0
-        for run in cls.objects.filter(status=cls.Status.RUNNING).only("pk", "lock_name", "holder", "started_at"):
+        runs = cls.objects.filter(status=cls.Status.RUNNING)
+        if lock_name is not None:
+            runs = runs.filter(lock_name=lock_name)
+        for run in runs.only("pk", "lock_name", "holder", "started_at"):
             if run.lock_name and run.holder:
                 ended_at = (
                     PublishLock.objects.filter(name=run.lock_name, holder=run.holder)

@@ -267,9 +267,7 @@ class Renderer:
             if self.mode == "client":
                 self.add_url(url, group)
                 continue
-            request = self.request(url, language)
-            request._shuyuan_built_page = page
-            response = view(request, language=language, column_id=page.pk)
+            response = view(self.request(url, language), language=language, column_id=page.pk, built=page)
             body = self._check(url, response)
             self.out.add(
                 RenderedObject(

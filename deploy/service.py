@@ -206,10 +206,7 @@ def publish(
         primary = not explicit or _is_configured_target(target)
     ttl = timedelta(seconds=int(publish_setting("LOCK_TTL")))
     holder = _acquire(target, ttl, wait, on_wait)
-    PublishRun.objects.filter(status=PublishRun.Status.RUNNING, lock_name=target.key[:255]).update(
-        status=PublishRun.Status.INTERRUPTED, finished_at=timezone.now(),
-        error="中断：发布进程在完成前停止，其租约已过期。Interrupted: the publish stopped before finishing.",
-    )  # we hold the lease: any run still "running" on this target is dead
+    PublishRun.mark_interrupted(lock_name=target.key[:255])  # we hold the lease: any other run on it is dead
     run = PublishRun.objects.create(
         mode=PublishRun.Mode.FULL if full else PublishRun.Mode.INCREMENTAL,
         trigger=trigger,

@@ -1,7 +1,8 @@
-"""cms.settings.test on the PostgreSQL database named by DATABASE_URL (for test_admin_search_postgres.py).
+"""cms.settings.test on the PostgreSQL database named by DATABASE_URL (``tests.postgres.run_django``'s default).
 
 modelsearch picks its index columns from the database vendor when it is imported, so a PostgreSQL run
-needs its own process: the test starts ``manage.py`` and a probe with ``--settings`` set to this module.
+needs its own process: the tests start ``manage.py`` and their probes with this settings module
+(test_admin_search_postgres.py, tests/deploy/test_parallel_render_postgres.py).
 """
 
 import os
