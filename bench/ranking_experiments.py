@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -78,24 +77,23 @@ def main(argv: list[str] | None = None) -> int:
     judged = [q for q in queries if qrels.get(q)]
     halves = {parity: [q for q in judged if int(q) % 2 == parity] if all(q.isdigit() for q in judged) else [] for parity in (0, 1)}
     rows = []
-    with tempfile.TemporaryDirectory():
-        for name, options in VARIANTS:
-            backend = backend_for(options, args.stopwords)
-            backend.rebuild(iter(docs))
-            rows.append((name, mrr(backend, queries, qrels, judged), *(mrr(backend, queries, qrels, halves[p]) for p in (0, 1))))
-            print(f"  {name}: done", file=sys.stderr, flush=True)
-        # oracle: one half's questions become text of their relevant articles; measure the other half
-        oracle = []
-        for train, test in ((0, 1), (1, 0)):
-            extra: dict[str, list[str]] = {}
-            for qid in halves[train]:
-                for doc_id in qrels[qid]:
-                    extra.setdefault(doc_id, []).append(queries[qid])
-            expanded = [replace(d, summary="\n".join(extra[d.id])) if d.id in extra else d for d in docs]
-            backend = backend_for({}, None)
-            backend.rebuild(iter(expanded))
-            oracle.append(mrr(backend, queries, qrels, halves[test]))
-        rows.append(("oracle: questions of the other half", None, oracle[1], oracle[0]))
+    for name, options in VARIANTS:
+        backend = backend_for(options, args.stopwords)
+        backend.rebuild(iter(docs))
+        rows.append((name, mrr(backend, queries, qrels, judged), *(mrr(backend, queries, qrels, halves[p]) for p in (0, 1))))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+    # oracle: one half's questions become text of their relevant articles; measure the other half
+    oracle = []
+    for train, test in ((0, 1), (1, 0)):
+        extra: dict[str, list[str]] = {}
+        for qid in halves[train]:
+            for doc_id in qrels[qid]:
+                extra.setdefault(doc_id, []).append(queries[qid])
+        expanded = [replace(d, summary="\n".join(extra[d.id])) if d.id in extra else d for d in docs]
+        backend = backend_for({}, None)
+        backend.rebuild(iter(expanded))
+        oracle.append(mrr(backend, queries, qrels, halves[test]))
+    rows.append(("oracle: questions of the other half", None, oracle[1], oracle[0]))
     print(f"ranking experiments on {args.corpus} ({len(docs)} documents, {len(judged)} judged queries)")
     print(f"{'variant':<38}{'MRR@10':>9}{'even ids':>10}{'odd ids':>9}")
     print("-" * 66)

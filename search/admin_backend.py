@@ -62,6 +62,16 @@ def _segment_query(query: Any) -> Any:
     return query
 
 
+class SegmentingQueries:
+    """Backend mixin: queries are segmented like the index entries."""
+
+    def search(self, query, model_or_queryset, *args, **kwargs):
+        return super().search(_segment_query(query), model_or_queryset, *args, **kwargs)
+
+    def autocomplete(self, query, model_or_queryset, *args, **kwargs):
+        return super().autocomplete(_segment_query(query), model_or_queryset, *args, **kwargs)
+
+
 def _sqlite_backend(params: dict[str, Any]):
     from modelsearch.backends.database.sqlite.sqlite import SQLiteIndex, SQLiteSearchBackend
     from modelsearch.utils import get_content_type_pk
@@ -82,14 +92,8 @@ def _sqlite_backend(params: dict[str, Any]):
             # the FTS table follows through modelsearch's update trigger
             self.entries.bulk_update(entries, ["title", "body", "autocomplete"], batch_size=200)
 
-    class SegmentingSQLiteSearchBackend(SQLiteSearchBackend):
+    class SegmentingSQLiteSearchBackend(SegmentingQueries, SQLiteSearchBackend):
         index_class = SegmentingSQLiteIndex
-
-        def search(self, query, model_or_queryset, *args, **kwargs):
-            return super().search(_segment_query(query), model_or_queryset, *args, **kwargs)
-
-        def autocomplete(self, query, model_or_queryset, *args, **kwargs):
-            return super().autocomplete(_segment_query(query), model_or_queryset, *args, **kwargs)
 
     return SegmentingSQLiteSearchBackend(params)
 
@@ -139,14 +143,8 @@ def _postgres_backend(params: dict[str, Any]):
             )
             self._refresh_title_norms()
 
-    class SegmentingPostgresSearchBackend(PostgresSearchBackend):
+    class SegmentingPostgresSearchBackend(SegmentingQueries, PostgresSearchBackend):
         index_class = SegmentingPostgresIndex
-
-        def search(self, query, model_or_queryset, *args, **kwargs):
-            return super().search(_segment_query(query), model_or_queryset, *args, **kwargs)
-
-        def autocomplete(self, query, model_or_queryset, *args, **kwargs):
-            return super().autocomplete(_segment_query(query), model_or_queryset, *args, **kwargs)
 
     return SegmentingPostgresSearchBackend(params)
 

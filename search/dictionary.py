@@ -29,15 +29,10 @@ def _version() -> tuple[int, str]:
 
 
 def fingerprint() -> str:
-    """A digest of everything in the dictionary that changes segmentation (words, synonyms, enabled)."""
-    import hashlib
-
-    from search.models import DictionaryEntry
-
-    digest = hashlib.sha256()
-    for row in DictionaryEntry.objects.order_by("word").values_list("word", "synonyms", "enabled"):
-        digest.update(repr(row).encode())
-    return digest.hexdigest()[:16]
+    """The dictionary's version stamp as text: it changes with every save or delete of an entry (the
+    entry count or the latest ``updated_at``), which is what a rebuild waits out."""
+    count, latest = _version()
+    return f"{count}:{latest}"
 
 
 def build_analyzer() -> Analyzer:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from django_tasks import task
+
+logger = logging.getLogger("shuyuan.search")
 
 
 @task()
@@ -32,12 +36,10 @@ def rebuild_search_index(dictionary: str | None = None) -> int:
     """Rebuild the index; given the ``dictionary`` fingerprint of the edit that asked for it, only if
     no later edit changed the dictionary again (that edit's own, later job rebuilds then), so a burst
     of dictionary edits costs one rebuild. Returns the number of documents indexed (0 when skipped)."""
-    import logging
-
     from search.dictionary import fingerprint
     from search.indexing import rebuild
 
     if dictionary is not None and fingerprint() != dictionary:
-        logging.getLogger("shuyuan.search").info("dictionary rebuild skipped: a later edit has its own")
+        logger.info("dictionary rebuild skipped: a later edit has its own")
         return 0
     return rebuild()

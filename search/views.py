@@ -65,16 +65,17 @@ def throttled(request: HttpRequest, throttle_class: type[SearchRateThrottle] = S
     return response
 
 
-def api_view(view=None, *, throttle_class: type[SearchRateThrottle] = SearchRateThrottle):
-    """GET (and HEAD) only, answered like the DRF endpoints: a JSON 405 otherwise, then the rate limit."""
+def api_view(view=None, *, throttle_class: type[SearchRateThrottle] = SearchRateThrottle, methods=("GET", "HEAD")):
+    """``methods`` only (GET and HEAD by default), answered like the DRF endpoints: a JSON 405
+    otherwise, then the rate limit."""
     if view is None:
-        return lambda v: api_view(v, throttle_class=throttle_class)
+        return lambda v: api_view(v, throttle_class=throttle_class, methods=methods)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in methods:
             response = error(f'Method "{request.method[:10]}" not allowed.', 405)
-            response["Allow"] = "GET, HEAD"
+            response["Allow"] = ", ".join(methods)
             return response
         return throttled(request, throttle_class) or view(request, *args, **kwargs)
 
@@ -117,13 +118,18 @@ def api_suggest(request: HttpRequest) -> JsonResponse:
 
 
 class ClickRateThrottle(SearchRateThrottle):
-    """Click reports share autocomplete's generous budget: a reader may open many results."""
+    """Click reports (POST) share autocomplete's generous budget: a reader may open many results. The
+    members' page links (GET) are not limited."""
 
     scope = "click"
     setting, default = "SHUYUAN_SUGGEST_RATE_LIMIT", SUGGEST_RATE_LIMIT
 
+    def allow_request(self, request, view):
+        return request.method != "POST" or super().allow_request(request, view)
+
 
 @csrf_exempt  # a beacon from the static site (another origin) carries no CSRF token; it only counts a click
+@api_view(throttle_class=ClickRateThrottle, methods=("GET", "HEAD", "POST"))
 def click(request: HttpRequest) -> HttpResponse:
     """A click on a search result, for the query log's click-through.
 
@@ -132,8 +138,6 @@ def click(request: HttpRequest) -> HttpResponse:
     ``pos``; 204 when recorded, 400 ``{"message"}`` for malformed fields, 404 for an unknown log.
     """
     if request.method == "POST":
-        if limited := throttled(request, ClickRateThrottle):
-            return limited
         try:
             log_id, document, position = service.click_params(request.POST)
         except service.BadParameter as exc:
@@ -141,10 +145,6 @@ def click(request: HttpRequest) -> HttpResponse:
         if not service.record_click(log_id, document, position):
             return error("No such search to count the click for.", 404)
         return HttpResponse(status=204)
-    if request.method not in ("GET", "HEAD"):
-        response = error(f'Method "{request.method[:10]}" not allowed.', 405)
-        response["Allow"] = "GET, HEAD, POST"
-        return response
     target = request.GET.get("to", "/")
     try:
         log_id = int(request.GET.get("log", ""))

@@ -344,6 +344,12 @@ def listing_parameters(limit_max: int) -> list[dict]:
     ]
 
 
+def click_doc_pattern() -> str:
+    from search.service import CLICK_DOC_RE
+
+    return CLICK_DOC_RE.pattern
+
+
 def search_window() -> int:
     from search.service import MAX_RESULT_WINDOW
 
@@ -679,7 +685,7 @@ def build_schema() -> dict:
                                 "required": ["log", "doc", "pos"],
                                 "properties": {
                                     "log": {"type": "integer", "minimum": 0, "description": "`log_id` of the search"},
-                                    "doc": {"type": "string", "pattern": "^[a-z_]{1,20}:[0-9]{1,12}$",
+                                    "doc": {"type": "string", "pattern": f"^{click_doc_pattern()}$",
                                             "description": "the result's `id`"},
                                     "pos": {"type": "integer", "minimum": 1, "maximum": search_window(),
                                             "description": "the result's position, 1 for the first of page 1"},
