@@ -32,6 +32,7 @@ class CheckReport:
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
     pending: int = 0
+    vectors: int | None = None  # documents with a re-ranking vector; None when re-ranking is off
 
     @property
     def ok(self) -> bool:
@@ -83,8 +84,38 @@ def update_pages(page_ids: Iterable[int], *, descendants: bool = False) -> tuple
         _queue(gone, "delete", exc)
         schedule_replay()
         return 0, 0
+    update_vectors(backend, docs, gone)
     replay_pending()
     return len(docs), len(gone)
+
+
+def update_vectors(backend, docs: list, gone: list[str]) -> None:
+    """Keep the re-ranker's vectors in step with an index write (inside the same background job).
+
+    The word index is already written: a model failure is logged and leaves those documents
+    ranked by words alone until ``search_index vectors`` runs, instead of failing the job."""
+    reranker = backend.reranker
+    if reranker is None:
+        return
+    try:
+        if docs:
+            reranker.embed(docs)
+        if gone:
+            reranker.forget(gone)
+    except (RuntimeError, OSError, ValueError) as exc:
+        logger.warning("search: vectors not updated for %d document(s): %s", len(docs) + len(gone), exc)
+
+
+def embed_vectors(progress: Progress | None = None) -> tuple[int, int]:
+    """Compute the missing or out-of-date vectors of every indexed document and drop those of
+    documents no longer indexed.  Resumable: a re-run embeds only what is still missing.
+    Returns (embedded, pruned); (0, 0) when re-ranking is off."""
+    reranker = get_search_backend().reranker
+    if reranker is None:
+        return 0, 0
+    expected = expected_ids()
+    embedded = reranker.embed(iter_documents(), progress=progress, total=len(expected))
+    return embedded, reranker.prune(expected)
 
 
 def replay_pending(limit: int = 500) -> int:
@@ -114,6 +145,7 @@ def replay_pending(limit: int = 500) -> int:
     except SearchError as exc:
         PendingIndexUpdate.objects.filter(pk__in=[p.pk for p in pending]).update(last_error=str(exc)[:2000])
         return 0
+    update_vectors(backend, docs, to_delete)
     PendingIndexUpdate.objects.filter(pk__in=[p.pk for p in pending]).delete()
     return len(pending)
 
@@ -153,6 +185,18 @@ def rebuild(progress: Progress | None = None) -> int:
     return count
 
 
+def enqueue_vectors() -> None:
+    """Fill the re-ranker's vectors in a background job after the current transaction commits."""
+
+    def _enqueue() -> None:
+        from search.tasks import embed_search_vectors
+
+        embed_search_vectors.enqueue()
+
+    if get_search_backend().reranker is not None:
+        transaction.on_commit(_enqueue)
+
+
 def check() -> CheckReport:
     from search.models import PendingIndexUpdate
 
@@ -166,6 +210,7 @@ def check() -> CheckReport:
         indexed=health.documents,
         expected=len(expected),
         pending=PendingIndexUpdate.objects.count(),
+        vectors=backend.reranker.store.count() if backend.reranker is not None else None,
     )
     ids_of: Callable[[], set[str]] | None = getattr(backend, "document_ids", None)
     if health.ok and ids_of is not None:

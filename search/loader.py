@@ -1,6 +1,7 @@
 """Build the search engines named in ``settings.SHUYUAN_SEARCH``.
 
-    SHUYUAN_SEARCH = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"PATH": ...}}}
+    SHUYUAN_SEARCH = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"PATH": ...},
+                                  "RERANK": {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {...}}}}
 
 BACKEND is a module ending with ``SearchBackend = ...`` or a class path.
 Engines are built once per process, lazily (no side effects at import), and
@@ -55,9 +56,32 @@ def build_search_backend(alias: str = "default") -> BaseSearchBackend:
         raise ImproperlyConfigured(f"SHUYUAN_SEARCH[{alias!r}] needs a BACKEND.")
     cls = backend_class(path)
     try:
-        return cls(entry.get("OPTIONS") or {})
+        backend = cls(entry.get("OPTIONS") or {})
     except (ValueError, TypeError, KeyError) as exc:
         raise ImproperlyConfigured(f"SHUYUAN_SEARCH[{alias!r}] ({path}): {exc}") from exc
+    backend.reranker = build_reranker(alias, entry.get("RERANK"))
+    return backend
+
+
+def build_reranker(alias: str, entry: Any):  # -> search.semantic.Reranker | None
+    """The semantic re-ranking stage of ``SHUYUAN_SEARCH[alias]["RERANK"]`` (None: words only)."""
+    if not entry:
+        return None
+    path = entry.get("BACKEND") if isinstance(entry, dict) else None
+    if not path:
+        raise ImproperlyConfigured(f'SHUYUAN_SEARCH[{alias!r}]["RERANK"] needs a BACKEND (or set RERANK to None).')
+    from search.semantic import Reranker
+
+    try:
+        cls = import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"Re-ranker {path!r} cannot be imported: {exc}") from exc
+    if not (isinstance(cls, type) and issubclass(cls, Reranker)):
+        raise ImproperlyConfigured(f"{path!r} is not a re-ranker (a search.semantic.Reranker subclass).")
+    try:
+        return cls(entry.get("OPTIONS") or {})
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f'SHUYUAN_SEARCH[{alias!r}]["RERANK"] ({path}): {exc}') from exc
 
 
 def get_search_backend(alias: str = "default") -> BaseSearchBackend:

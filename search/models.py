@@ -114,3 +114,17 @@ class ExtractedText(models.Model):
         verbose_name = _("附件文本")
         verbose_name_plural = _("附件文本")
         unique_together = [("document_id", "file_hash")]
+
+
+class SearchVector(models.Model):
+    """A document's embedding for semantic re-ranking (search.semantic), with a digest of the text it was computed from."""
+
+    document_id = models.CharField(max_length=64, unique=True)
+    model = models.CharField(max_length=64)
+    digest = models.CharField(max_length=40)
+    vector = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("语义向量")
+        verbose_name_plural = _("语义向量")

@@ -37,9 +37,20 @@ def rebuild_search_index(dictionary: str | None = None) -> int:
     no later edit changed the dictionary again (that edit's own, later job rebuilds then), so a burst
     of dictionary edits costs one rebuild. Returns the number of documents indexed (0 when skipped)."""
     from search.dictionary import fingerprint
-    from search.indexing import rebuild
+    from search.indexing import enqueue_vectors, rebuild
 
     if dictionary is not None and fingerprint() != dictionary:
         logger.info("dictionary rebuild skipped: a later edit has its own")
         return 0
-    return rebuild()
+    count = rebuild()
+    enqueue_vectors()
+    return count
+
+
+@task()
+def embed_search_vectors() -> dict[str, int]:
+    """Compute the semantic re-ranking vectors that are missing or out of date (after a rebuild)."""
+    from search.indexing import embed_vectors
+
+    embedded, pruned = embed_vectors()
+    return {"embedded": embedded, "pruned": pruned}

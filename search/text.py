@@ -40,6 +40,7 @@ __all__ = [
     "cjk_runs",
     "load_stopwords",
     "normalize",
+    "is_doc_number",
     "normalize_doc_number",
 ]
 
@@ -124,6 +125,11 @@ def normalize_doc_number(value: str) -> str:
 
 # 国办发〔2024〕12号, 中组发[2019]3号, 京政发（2023）7号 ... once normalised: brackets become [ ].
 _DOC_NUMBER_RE = re.compile(r"[\u4e00-\u9fffa-z]{1,20}\[\d{4}\]\d{1,5}号")
+
+
+def is_doc_number(value: str) -> bool:
+    """Whether a normalised value is shaped like a 文号 (国办发[2024]12号)."""
+    return bool(_DOC_NUMBER_RE.fullmatch(value))
 
 
 def find_doc_number(text: str) -> str:

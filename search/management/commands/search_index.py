@@ -1,4 +1,4 @@
-"""``manage.py search_index rebuild|update|check``: thin wrapper over search.indexing."""
+"""``manage.py search_index rebuild|update|vectors|check``: thin wrapper over search.indexing."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from search.backends.base import SearchError
 
 
 class Command(BaseCommand):
-    help = "Rebuild the search index, replay queued updates, or check the index against the database."
+    help = (
+        "Rebuild the search index, replay queued updates, compute the semantic re-ranking vectors "
+        "(resumable), or check the index against the database."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["rebuild", "update", "check"])
+        parser.add_argument("action", choices=["rebuild", "update", "vectors", "check"])
 
     def handle(self, *args, action: str, **options):
         try:
@@ -22,6 +25,8 @@ class Command(BaseCommand):
                 self._rebuild()
             elif action == "update":
                 self._update()
+            elif action == "vectors":
+                self._vectors()
             else:
                 self._check()
         except SearchError as exc:
@@ -38,6 +43,23 @@ class Command(BaseCommand):
         self.stdout.write("Rebuilding the search index…")
         count = indexing.rebuild(progress=self._progress)
         self.stdout.write(self.style.SUCCESS(f"Done: {count} documents indexed."))
+        self._vectors()
+
+    def _vectors(self) -> None:
+        from search.loader import get_search_backend
+
+        if get_search_backend().reranker is None:
+            self.stdout.write("Semantic re-ranking is off (SHUYUAN_SEARCH RERANK): no vectors to compute.")
+            return
+        self.stdout.write("Computing semantic re-ranking vectors (only for new or changed documents)…")
+
+        def progress(done: int, total: int | None) -> None:
+            self.stdout.write(f"\r  checked {done}/{total if total is not None else '?'} documents", ending="")
+            self.stdout.flush()
+
+        embedded, pruned = indexing.embed_vectors(progress=progress)
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Done: {embedded} embedded, {pruned} dropped for documents no longer indexed."))
 
     def _update(self) -> None:
         from search.documents import expected_ids, page_id_of
@@ -68,6 +90,8 @@ class Command(BaseCommand):
         w(f"missing:   {len(report.missing)} {' '.join(report.missing[:10])}")
         w(f"stale:     {len(report.stale)} {' '.join(report.stale[:10])}")
         w(f"queued:    {report.pending}")
+        if report.vectors is not None:
+            w(f"vectors:   {report.vectors} (semantic re-ranking; `search_index vectors` fills the rest)")
         if report.ok:
             w(self.style.SUCCESS("Search index OK."))
         else:
