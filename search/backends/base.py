@@ -249,11 +249,19 @@ class BaseSearchBackend(abc.ABC):
         """Whether this query's page comes from the re-ranked window of the engine's best hits."""
         return self.reranker is not None and self.reranker.applies(query, terms)
 
+    def rerank_depth(self, query: SearchQuery) -> int:
+        """How many of the engine's best hits a re-ranked page needs: the window, or more when the
+        page runs past its end."""
+        return max(self.reranker.window, query.offset + query.page_size)
+
     def reranked_page(self, query: SearchQuery, candidates: Sequence[tuple[str, float]]) -> list[int]:
-        """Indexes into ``candidates`` (the engine's top window: (id, score), best first) of the
-        hits on the page ``query`` asks for, in blended order.  Reordering never changes which
-        documents matched, so totals, facets and visibility stay the engine's."""
-        order = self.reranker.order(query.q, candidates)
+        """Indexes into ``candidates`` (the engine's top :meth:`rerank_depth` hits: (id, score),
+        best first) of the hits on the page ``query`` asks for.  The first ``window`` are in
+        blended order, the rest in the engine's, so consecutive pages never repeat or skip a
+        hit; reordering never changes which documents matched, so totals, facets and
+        visibility stay the engine's."""
+        window = self.reranker.window
+        order = [*self.reranker.order(query.q, candidates[:window]), *range(window, len(candidates))]
         return order[query.offset : query.offset + query.page_size]
 
     @abc.abstractmethod

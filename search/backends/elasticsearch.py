@@ -416,7 +416,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         rerank = self.reranks(query, terms)
         if rerank:
             # the window's ids and scores only; the page's display data come in a second request
-            search = search.source(["id"]).extra(from_=0, size=self.reranker.window)
+            search = search.source(["id"]).extra(from_=0, size=self.rerank_depth(query))
         data = self._execute(search)
         if data is None:
             return SearchResults.empty(query)  # nothing indexed yet

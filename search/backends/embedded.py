@@ -483,7 +483,7 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         facets = self._facets(searcher, final, query.facets) if query.facets else {}
         if not by_date and self.reranks(query, terms):
             try:
-                result = searcher.search(final, self.reranker.window, count=True)
+                result = searcher.search(final, self.rerank_depth(query), count=True)
             except ValueError as exc:
                 raise SearchUnavailable(f"search failed: {exc}") from exc
             stored = [searcher.doc(addr) for _, addr in result.hits]
