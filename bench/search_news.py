@@ -1,11 +1,13 @@
 """Indexing throughput and query latency of the search engine on news transcripts.
 
-    python -m bench.search_news [--corpus ../shared/corpus/news.jsonl.gz] [--limit N]
+    python -m bench.search_news [--corpus ../shared/corpus/news.jsonl.gz] [--limit N] [--rerank]
 
 Indexes every item through the real path (SearchDocument -> engine.rebuild,
 segmentation included) into a temporary directory, then runs a fixed list of
 200 queries (two-character words, longer words, phrases, common words) with
-snippets and facets, and prints a table.
+snippets and facets, and prints a table.  ``--rerank`` also computes every item's
+semantic re-ranking vector (search/semantic.py; kept in memory, about 60 ms an item on
+2 cores, so about 20 minutes for the whole corpus) and times the queries with re-ranking on.
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="index only the first N items (0: all)")
     parser.add_argument("--rounds", type=int, default=2, help="timed passes over the 200 queries")
     parser.add_argument("--workers", type=int, default=1, help="segmentation processes during indexing (INDEX_WORKERS)")
+    parser.add_argument("--rerank", action="store_true", help="embed every item and time the queries with semantic re-ranking")
     args = parser.parse_args(argv)
     if not args.corpus.is_file():
         sys.exit(f"bench.search_news: corpus not found: {args.corpus}\nPut news.jsonl.gz at {DEFAULT_CORPUS} or pass --corpus.")
@@ -126,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         t_index = time.perf_counter() - t0
         cpu_index = _cpu_seconds() - cpu0
         size = dir_size(tmp)
+        t_vectors = None
+        if args.rerank:
+            from search.semantic import E5Reranker
+
+            backend.reranker = E5Reranker({"STORE": "memory"})
+            t0 = time.perf_counter()
+            backend.reranker.embed(documents(items), progress=lambda done, total: print(f"\r  vectors {done}/{total}", end="", file=sys.stderr), total=n)
+            print(file=sys.stderr)
+            t_vectors = time.perf_counter() - t0
         audiences = frozenset({"public", "members"})
         facets = ["kind", "topics", "year", "column"]
         for q in queries[:20]:  # warm-up
@@ -157,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         ("index CPU", f"{cpu_index:.1f} s"),
         ("items/CPU-s", f"{n / max(cpu_index, 1e-9):,.0f}"),
         ("index size", f"{size / 1e6:.1f} MB"),
+        ("re-ranking", "semantic" if t_vectors is not None else "off"),
+        ("vectors", "-" if t_vectors is None else f"{n / t_vectors:,.1f} items/s"),
         ("queries timed", f"{len(latencies)}"),
         ("latency p50", f"{pct(0.5):.2f} ms"),
         ("latency p95", f"{pct(0.95):.2f} ms"),

