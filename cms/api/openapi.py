@@ -374,7 +374,8 @@ def search_parameters() -> list[dict]:
         query("page_size", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE,
                             "default": svc.DEFAULT_PAGE_SIZE}, "results per page"),
         query("sort", {"type": "string", "enum": list(svc.SORTS), "default": "relevance"},
-              "best matches first, or newest first"),
+              "best matches first (word matching; for questions of 5 letters or more the best 100 are "
+              "re-ranked by meaning), or newest first"),
         query("locale", {"type": "string", "enum": list(svc.locale_codes())}, "only content in this language"),
         query("date_from", {"type": "string", "format": "date"}, "content dated on or after (YYYY-MM-DD)"),
         query("date_to", {"type": "string", "format": "date"}, "content dated on or before (YYYY-MM-DD)"),
