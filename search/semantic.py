@@ -258,9 +258,10 @@ class Reranker:
                 flush()
                 if progress:
                     progress(seen, total)
-        flush()
-        if progress:
-            progress(seen, total)
+        if chunk or not seen:
+            flush()
+            if progress:
+                progress(seen, total)
         return embedded
 
     def forget(self, ids: Iterable[str]) -> None:
