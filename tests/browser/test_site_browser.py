@@ -119,3 +119,15 @@ def test_public_search_page_finds_public_material_only(live_server, browser, set
     options = page.evaluate("[...document.querySelectorAll('datalist option')].map(o => o.value)")
     assert any("三会一课" in o for o in options)
     assert not any("会员内部交流" in o for o in options)
+    # without words the page offers browsing by kind: newest first, public items only, then facets
+    page.goto(f"{live_server.url}{tree.library.url}search/")
+    page.locator("#search-facets").get_by_role("button", name="栏目文章").click()
+    page.wait_for_url("**kind=article*")
+    results.first.wait_for()
+    texts = page.locator("#search-results li").all_inner_texts()
+    assert any("三会一课制度学习要点" in t for t in texts)
+    assert not any("会员内部交流" in t for t in texts)
+    page.wait_for_selector('#search-facets button[aria-pressed="true"]')
+    facets.get_by_role("button", name=re.compile(r"^栏目文章 \(\d+\)$")).click()  # un-pressing it goes back to browsing
+    page.locator("#search-facets").get_by_role("button", name="学习资料").wait_for()
+    assert page.locator("#search-results li").count() == 0

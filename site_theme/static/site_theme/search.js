@@ -18,13 +18,13 @@
   var FACETS = { kind: "kind", material_type: "type", topics: "topic", column: "column", year: "year" };
   var FILTERS = ["kind", "type", "topic", "column", "year"];
   var T = {
-    "zh-hans": { searching: "正在搜索…", none: "没有找到相关内容。", found: "共找到 {n} 条结果", error: "搜索服务暂时不可用，请稍后再试。", prev: "上一页", next: "下一页", clear: "清除筛选",
+    "zh-hans": { browse: "按类别浏览", searching: "正在搜索…", none: "没有找到相关内容。", found: "共找到 {n} 条结果", error: "搜索服务暂时不可用，请稍后再试。", prev: "上一页", next: "下一页", clear: "清除筛选",
       facet: { kind: "内容类别", material_type: "资料类型", topics: "专题", column: "栏目", year: "年份" },
       kinds: { article: "栏目文章", material: "学习资料", exhibition: "线上展览", red_exhibition: "红色云图" } },
-    "zh-hant": { searching: "正在搜索…", none: "沒有找到相關內容。", found: "共找到 {n} 條結果", error: "搜索服務暫時不可用，請稍後再試。", prev: "上一頁", next: "下一頁", clear: "清除篩選",
+    "zh-hant": { browse: "按類別瀏覽", searching: "正在搜索…", none: "沒有找到相關內容。", found: "共找到 {n} 條結果", error: "搜索服務暫時不可用，請稍後再試。", prev: "上一頁", next: "下一頁", clear: "清除篩選",
       facet: { kind: "內容類別", material_type: "資料類型", topics: "專題", column: "欄目", year: "年份" },
       kinds: { article: "欄目文章", material: "學習資料", exhibition: "線上展覽", red_exhibition: "紅色雲圖" } },
-    en: { searching: "Searching…", none: "Nothing found.", found: "{n} results", error: "Search is unavailable, please try again later.", prev: "Previous", next: "Next", clear: "Clear filters",
+    en: { browse: "Browse by kind", searching: "Searching…", none: "Nothing found.", found: "{n} results", error: "Search is unavailable, please try again later.", prev: "Previous", next: "Next", clear: "Clear filters",
       facet: { kind: "Kind", material_type: "Material type", topics: "Topic", column: "Column", year: "Year" },
       kinds: { article: "Column article", material: "Study material", exhibition: "Exhibition", red_exhibition: "Red exhibition" } }
   }[locale] || { facet: {}, kinds: {} };
@@ -46,7 +46,29 @@
     history.replaceState(null, "", url);
   }
 
-  function go(s) { save(s); run(s); }
+  function go(s) {
+    save(s);
+    if (s.q || Object.keys(s.filters).length) { run(s); return; }
+    list.innerHTML = ""; pages.innerHTML = ""; status.textContent = "";
+    offerBrowsing();
+  }
+
+  // Without words, browsing: every public item of a kind, newest first (the API lists what a
+  // filter allows when q is empty), then narrowed by the facets of that answer.
+  function offerBrowsing() {
+    if (!facetsBox) return;
+    facetsBox.innerHTML = "";
+    var h = document.createElement("h2");
+    h.textContent = T.browse || "";
+    var ul = document.createElement("ul");
+    Object.keys(T.kinds).forEach(function (kind) {
+      var li = document.createElement("li");
+      li.appendChild(button(T.kinds[kind], function () { go({ q: "", page: 1, sort: "date", filters: { kind: kind } }); }));
+      ul.appendChild(li);
+    });
+    facetsBox.appendChild(h);
+    facetsBox.appendChild(ul);
+  }
 
   function run(s) {
     var params = new URLSearchParams({ q: s.q, locale: locale, page: String(s.page), sort: s.sort });
@@ -137,17 +159,20 @@
     e.preventDefault();
     var q = input.value.trim();
     if (q) go({ q: q, page: 1, sort: sortSelect ? sortSelect.value : "relevance", filters: {} });
+    else if (Object.keys(state().filters).length) go(Object.assign(state(), { page: 1 }));
   });
   if (sortSelect) {
     sortSelect.addEventListener("change", function () {
       var s = state();
-      if (s.q) { s.sort = sortSelect.value; s.page = 1; go(s); }
+      if (s.q || Object.keys(s.filters).length) { s.sort = sortSelect.value; s.page = 1; go(s); }
     });
   }
   var initial = state();
-  if (initial.q) {
+  if (initial.q || Object.keys(initial.filters).length) {
     input.value = initial.q;
     if (sortSelect) sortSelect.value = initial.sort;
     run(initial);
+  } else {
+    offerBrowsing();
   }
 })();
