@@ -99,6 +99,10 @@ class E5Embedder:
                 self._cache.popitem(last=False)
         return vec
 
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
