@@ -17,8 +17,9 @@ sorting stay purely lexical: for 党建 the exact match is what people want.
 Vectors are stored per document (:class:`search.models.SearchVector`, keyed by the document id
 with a digest of the embedded text) and computed in background jobs, never at query time: a
 document whose vector is missing or out of date keeps its lexical score for both halves of the
-blend.  The model costs about 60 ms per document on 2 cores, so index writes stay fast and
-``search_index vectors`` fills the store (resumable: a re-run embeds only what changed).
+blend.  The model costs 55 to 250 ms per document on 2 cores (short or 500-character texts), so
+word indexing never waits for it: the index jobs embed what they write, and ``search_index
+vectors`` fills the rest (resumable: a re-run embeds only what changed).
 
 Configured beside the engine::
 
