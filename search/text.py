@@ -136,7 +136,7 @@ def find_doc_number(text: str) -> str:
     """The first space-separated part of ``text`` shaped like a 文号 (normalised), else the whole text."""
     for part in text.split():
         norm = normalize_doc_number(part)
-        if _DOC_NUMBER_RE.fullmatch(norm):
+        if is_doc_number(norm):
             return norm
     return normalize_doc_number(text)
 

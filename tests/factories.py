@@ -203,3 +203,20 @@ def build_site(n_articles: int = 3) -> SiteTree:
         home, news, notices, library, red, articles, materials, exhibition, red_sites,
         members_article, internal_article, members_material,
     )
+
+
+class EditorSiteMixin:
+    """For TestCase classes: a published site (``self.tree``, one article) and a superuser
+    ``editor`` (``self.user``, with the zh-hans admin profile every new account gets), logged in."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from django.contrib.auth import get_user_model
+
+        super().setUpTestData()
+        cls.tree = build_site(n_articles=1)
+        cls.user = get_user_model().objects.create_superuser("editor", "", "pw")
+
+    def setUp(self):
+        super().setUp()
+        self.client.force_login(self.user)

@@ -487,9 +487,9 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             except ValueError as exc:
                 raise SearchUnavailable(f"search failed: {exc}") from exc
             stored = [searcher.doc(addr) for _, addr in result.hits]
-            payloads = [json.loads(doc.get_first("payload")) for doc in stored]
-            page = self.reranked_page(query, [(p["id"], float(key)) for p, (key, _) in zip(payloads, result.hits, strict=True)])
-            hits = [self._hit(stored[i], payloads[i], result.hits[i][0], highlight_terms, by_date) for i in page]
+            page = self.reranked_page(query, [(doc.get_first("id"), float(key)) for doc, (key, _) in zip(stored, result.hits, strict=True)])
+            # display data (JSON with every attachment's text) only for the page's hits
+            hits = [self._hit(stored[i], json.loads(stored[i].get_first("payload")), result.hits[i][0], highlight_terms, by_date) for i in page]
             return SearchResults(total=result.count, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
         try:
             if by_date:

@@ -16,14 +16,13 @@ import wagtail
 import wagtail_localize
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.test import SimpleTestCase, TestCase
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation.trans_real import DjangoTranslation
 from django.views.i18n import JavaScriptCatalog
 
-from tests.factories import build_site
+from tests.factories import EditorSiteMixin
 
 CMS_LOCALE = Path(settings.BASE_DIR) / "cms" / "locale" / "zh_Hans" / "LC_MESSAGES"
 PACKAGES = {
@@ -169,17 +168,8 @@ class ProjectCatalogTests(SimpleTestCase):
             self.assertEqual(compiled, source, f"{name}.mo is stale: recompile {name}.po")
 
 
-class AdminPagesInChineseTests(TestCase):
+class AdminPagesInChineseTests(EditorSiteMixin, TestCase):
     """Pages whose English strings were verified before cms/locale translated them."""
-
-    @classmethod
-    def setUpTestData(cls):
-        cls.tree = build_site(n_articles=1)
-        # cms.signals gives every new account a zh-hans admin profile
-        cls.user = get_user_model().objects.create_superuser("editor", "", "pw")
-
-    def setUp(self):
-        self.client.force_login(self.user)
 
     def assertChinese(self, url, chinese, english):
         response = self.client.get(url)

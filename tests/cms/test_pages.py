@@ -16,7 +16,7 @@ from cms.models import (
     StudyLibraryPage,
     StudyMaterialPage,
 )
-from tests.factories import ArticlePageFactory, build_site
+from tests.factories import ArticlePageFactory, EditorSiteMixin, build_site
 
 
 class RenderingTests(TestCase):
@@ -106,16 +106,8 @@ class RenderingTests(TestCase):
         self.assertIn("页面不存在", response.content.decode())
 
 
-class AdminCreationTests(WagtailPageTestCase):
+class AdminCreationTests(EditorSiteMixin, WagtailPageTestCase):
     """An editor can create each page type through the Wagtail admin."""
-
-    @classmethod
-    def setUpTestData(cls):
-        cls.tree = build_site(n_articles=1)
-        cls.user = get_user_model().objects.create_superuser("editor", "", "pw")
-
-    def setUp(self):
-        self.client.force_login(self.user)
 
     def test_admin_is_in_simplified_chinese(self):
         response = self.client.get("/admin/")
