@@ -3,7 +3,8 @@
 The secrecy check does not trust the code that chose what to render (``cms.visibility.public_pages``):
 it recomputes which pages are public straight from the page table and the view restrictions, and
 refuses a manifest that holds any object of a page that is not public or that sits under a
-non-public page's URL, or a document that is not public.
+non-public page's URL, or a document or image rendition whose file is not public (the editor made it
+public, or it follows its pages and a public page uses it).
 """
 
 from __future__ import annotations
@@ -41,7 +42,21 @@ def independently_public_ids() -> set[int]:
         if hidden and path.startswith(hidden):
             continue
         public.add(pk)
-    return public
+    return public - _copies_of_hidden_sources(public)
+
+
+def _copies_of_hidden_sources(public: set[int]) -> set[int]:
+    """Translations (and everything below them) of a source-language page that is not public: a
+    translation is never more public than its source."""
+    from django.conf import settings
+
+    source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).values_list("pk", flat=True).first()
+    if source is None:
+        return set()
+    rows = list(Page.objects.values_list("pk", "path", "locale_id", "translation_key"))
+    hidden_keys = {key for pk, _path, locale, key in rows if locale == source and pk not in public}
+    hidden = tuple(path for _pk, path, locale, key in rows if locale != source and key in hidden_keys)
+    return {pk for pk, path, _locale, _key in rows if hidden and path.startswith(hidden)}
 
 
 def check_secrecy(manifest: Manifest) -> None:
@@ -70,19 +85,53 @@ def check_secrecy(manifest: Manifest) -> None:
             if "/".join(parts[:i]) + "/" in hidden_dirs:
                 problems.append(f"{path} is under the URL of a non-public page")
                 break
-    # documents
-    doc_ids = {int(p.split("/")[1]) for p in manifest.entries if re.match(r"documents/\d+/", p)}
-    if doc_ids:
-        from wagtail.documents import get_document_model
-
-        model = get_document_model()
-        if hasattr(model, "audience"):
-            ok = set(model.objects.filter(pk__in=doc_ids, audience="public").values_list("pk", flat=True))
-        else:
-            ok = set(model.objects.filter(pk__in=doc_ids).values_list("pk", flat=True))
-        problems += [f"document {d} is not public" for d in sorted(doc_ids - ok)]
+    problems += _non_public_files(manifest, public)
     if problems:
         raise SecrecyError("; ".join(problems[:20]) + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))
+
+
+def _independently_public_files(model, ids: set[int], public: set[int]) -> set[int]:
+    """Of these files, those an editor made public or that a public page uses (per the ReferenceIndex),
+    worked out from the rows, not through ``media.audience``."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import ReferenceIndex
+
+    rows = dict(model.objects.filter(pk__in=ids).values_list("pk", "audience"))
+    ok = {pk for pk, audience in rows.items() if audience == "public"}
+    following = [str(pk) for pk, audience in rows.items() if audience == "follow"]
+    uses = ReferenceIndex.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page),
+        to_content_type=ContentType.objects.get_for_model(model),
+        to_object_id__in=following,
+    ).values_list("to_object_id", "object_id")
+    ok |= {int(file_id) for file_id, page_id in uses if page_id.isdigit() and int(page_id) in public}
+    return ok
+
+
+def _non_public_files(manifest: Manifest, public: set[int]) -> list[str]:
+    """Documents and image renditions in the manifest whose file is not public."""
+    from django.conf import settings
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+
+    problems = []
+    doc_ids = {int(p.split("/")[1]) for p in manifest.entries if re.match(r"documents/\d+/", p)}
+    if doc_ids:
+        ok = _independently_public_files(get_document_model(), doc_ids, public)
+        problems += [f"document {d} is not public" for d in sorted(doc_ids - ok)]
+    media = (settings.MEDIA_URL or "/media/").strip("/") + "/"
+    names = {p[len(media):]: p for p in manifest.entries if p.startswith(media)}
+    if names:
+        image_model = get_image_model()
+        renditions = image_model.get_rendition_model().objects.filter(file__in=list(names))
+        image_of = dict(renditions.values_list("file", "image_id"))
+        ok = _independently_public_files(image_model, set(image_of.values()), public)
+        problems += [
+            f"{path} is not a rendition of a public image"
+            for name, path in sorted(names.items())
+            if image_of.get(name) not in ok
+        ]
+    return problems
 
 
 class _FakeRequest:

@@ -10,7 +10,10 @@ anything else fails the build with the URL and status.
 
 Pages are scanned for the static files, image renditions and documents they reference; those are
 published too, static files under content-hashed names (the page is rewritten to use them) so they can
-be cached for a year.
+be cached for a year. A rendition or document is published only when its file's effective audience
+(``media.audience``) is public; anything else under the media URL that is not a rendition is refused.
+Withdrawal needs nothing more: a page that stops being public leaves the build, assets no published page
+refers to are collected (``manifest.collect_unreferenced``), and the next publish deletes them.
 """
 
 from __future__ import annotations
@@ -142,7 +145,10 @@ class Renderer:
 
     def prepare(self) -> None:
         """Load what every page needs (before worker processes fork and share it)."""
-        _ = (self.site, self.site_root_paths, self.host, self.theme_store, self._url_request, self._on_serve_hooks)
+        _ = (
+            self.site, self.site_root_paths, self.host, self.theme_store, self._url_request, self._on_serve_hooks,
+            self._public_file_ids,
+        )
 
     @cached_property
     def _url_request(self):
@@ -150,10 +156,10 @@ class Renderer:
 
     @cached_property
     def client(self) -> Client:
-        return Client(HTTP_HOST=self.host, raise_request_exception=True)
+        return Client(HTTP_HOST=self.host, SHUYUAN_STATIC_BUILD="1", raise_request_exception=True)
 
     def request(self, path: str, language: str | None = None):
-        request = self.factory.get(path, HTTP_HOST=self.host)
+        request = self.factory.get(path, HTTP_HOST=self.host, SHUYUAN_STATIC_BUILD="1")
         request.user = AnonymousUser()
         request.session = {}
         if self.site is not None:
@@ -218,11 +224,15 @@ class Renderer:
 
     @cached_property
     def _on_serve_hooks(self):
-        # Wagtail's view-restriction check costs a query per page and can only pass here: the build
-        # renders public pages only, and checks.check_secrecy verifies that independently afterwards.
+        # Wagtail's view-restriction check and our "a translation follows its source" check cost
+        # queries per page and can only pass here: the build renders public pages only (which apply both
+        # rules), and checks.check_secrecy verifies that independently afterwards.
         from wagtail.wagtail_hooks import check_view_restrictions
 
-        return [fn for fn in hooks.get_hooks("on_serve_page") if fn is not check_view_restrictions]
+        from cms.wagtail_hooks import translations_follow_their_source
+
+        skip = {check_view_restrictions, translations_follow_their_source}
+        return [fn for fn in hooks.get_hooks("on_serve_page") if fn not in skip]
 
     # -- other URLs ---------------------------------------------------------------------------------------
     def fetch(self, url: str, *, expect_html: bool = False, allow_redirect: bool = False) -> bytes:
@@ -399,6 +409,9 @@ class Renderer:
             # originals and raw document files are only published through their public views
             self.out.warnings.append(f"skipped direct media link {path}")
             return None
+        if not self._public_rendition(name):
+            self.out.warnings.append(f"not publishing {path}: not a rendition of a public image")
+            return None
         try:
             with default_storage.open(name, "rb") as fh:
                 body = fh.read()
@@ -407,6 +420,28 @@ class Renderer:
             return None
         published = path.lstrip("/")
         return self._add_asset(published, body, _guess_type(name), self.media_cache, path)
+
+    @cached_property
+    def _public_file_ids(self) -> dict[str, frozenset[int]]:
+        """Ids of the images and documents anyone may fetch (``media.audience``), read once per build."""
+        from wagtail.documents import get_document_model
+        from wagtail.images import get_image_model
+
+        from media.audience import public_files
+
+        return {
+            kind: frozenset(public_files(model._default_manager.all()).values_list("pk", flat=True))
+            for kind, model in (("image", get_image_model()), ("document", get_document_model()))
+        }
+
+    def _public_rendition(self, name: str) -> bool:
+        """Whether the media file ``name`` is a rendition of an image whose effective audience is public
+        (renditions are made while pages render, so they are looked up one by one)."""
+        from wagtail.images import get_image_model
+
+        rendition_model = get_image_model().get_rendition_model()
+        image_ids = set(rendition_model.objects.filter(file=name).values_list("image_id", flat=True))
+        return bool(image_ids) and image_ids <= self._public_file_ids["image"]
 
     def _document_asset(self, path: str) -> str | None:
         from wagtail.documents import get_document_model
@@ -417,7 +452,7 @@ class Renderer:
         except (IndexError, ValueError, get_document_model().DoesNotExist):
             self.out.warnings.append(f"link to unknown document {path}")
             return None
-        if getattr(doc, "audience", "public") != "public":
+        if doc.pk not in self._public_file_ids["document"]:
             self.out.warnings.append(f"not publishing non-public document {path}")
             return None
         response = self.client.get(path)

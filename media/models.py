@@ -1,23 +1,39 @@
 """Image and document models.
 
-Images carry their source and credit (editors are asked where a photo came from); documents carry an
-audience so a members-only PDF is never copied to the public site even if a public page links it.
+Images carry their source and credit (editors are asked where a photo came from). Images and documents
+both carry an audience: by default a file follows the pages that use it (``media.audience``), so a PDF
+attached to a members-only page is members-only; an editor may also fix it (公开, 仅会员, 内部).
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.documents.models import AbstractDocument
 from wagtail.images.models import AbstractImage, AbstractRendition
 
-from cms.visibility import Audience
-
+from .audience import FileAudience, FileAudienceField
 from .storage import document_storage
 from .validation import validate_document_file
 
 
-class ShuyuanImage(AbstractImage):
-    """An image with its provenance (来源) and credit (摄影/署名)."""
+def audience_field():
+    return FileAudienceField(
+        _("可见范围"),
+        max_length=16,
+        choices=FileAudience.choices,
+        default=FileAudience.FOLLOW,
+        db_index=True,
+        help_text=_(
+            "跟随所用页面：只有公开页面使用它时才公开，否则仅对能看到使用它的页面的人可见；"
+            "公开：任何人都可下载；仅会员：登录会员可见；内部：只在管理系统内可见。"
+        ),
+    )
 
+
+class ShuyuanImage(AbstractImage):
+    """An image with its provenance (来源), credit (摄影/署名) and audience (see ``media.audience``)."""
+
+    audience = audience_field()
     source = models.CharField(_("来源"), max_length=255, blank=True)
     credit = models.CharField(_("署名"), max_length=255, blank=True)
 
@@ -25,6 +41,7 @@ class ShuyuanImage(AbstractImage):
         "title",
         "file",
         "collection",
+        "audience",
         "source",
         "credit",
         "description",
@@ -50,9 +67,7 @@ class ShuyuanRendition(AbstractRendition):
 class ShuyuanDocument(AbstractDocument):
     """A downloadable file (PDF, Word, audio, video) with the audience allowed to fetch it."""
 
-    audience = models.CharField(
-        _("可见范围"), max_length=16, choices=Audience.choices, default=Audience.PUBLIC, db_index=True
-    )
+    audience = audience_field()
     source = models.CharField(_("来源"), max_length=255, blank=True)
     # Kept in a storage nobody serves directly: only the document view, which checks the audience,
     # hands the file out (media/storage.py).
@@ -65,6 +80,14 @@ class ShuyuanDocument(AbstractDocument):
         verbose_name_plural = _("文档")
 
     def clean(self):
+        if not self.file:
+            # Wagtail's multiple upload validates the details form before it attaches the uploaded
+            # file (already checked when it was uploaded); the form's own file field requires a file.
+            return
         super().clean()
-        if self.file and not self.file._committed:
-            validate_document_file(self.file)
+        if not self.file._committed:
+            try:
+                validate_document_file(self.file)
+            except ValidationError as exc:
+                # On the file field, so Wagtail's multiple upload refuses the file at once.
+                raise ValidationError({"file": exc.error_list}) from exc

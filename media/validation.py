@@ -64,16 +64,16 @@ def validate_document_file(file) -> None:
     file.seek(position)
     if ext == "txt":
         if not _looks_like_text(head[:4096] if len(head) < 4096 else head[:4000]):
-            raise ValidationError(_("“%(name)s” is not a plain-text file."), params={"name": name}, code="content")
+            raise ValidationError(_("“%(name)s”不是纯文本文件。"), params={"name": name}, code="content")
         return
     allowed = DOCUMENT_KINDS.get(ext)
     if allowed is None:
-        raise ValidationError(_("File type .%(ext)s is not accepted."), params={"ext": ext}, code="extension")
+        raise ValidationError(_("不接受 .%(ext)s 类型的文件。"), params={"ext": ext}, code="extension")
     mime = sniff(head)
     if mime not in allowed:
         raise ValidationError(
-            _("“%(name)s” does not contain a %(ext)s file (its content looks like %(mime)s)."),
-            params={"name": name, "ext": ext.upper(), "mime": mime or "unknown data"},
+            _("“%(name)s”的内容不是 %(ext)s 文件（看起来是 %(mime)s）。"),
+            params={"name": name, "ext": ext.upper(), "mime": mime or _("未知数据")},
             code="content",
         )
     if ext in OOXML_MARKERS:
@@ -82,13 +82,13 @@ def validate_document_file(file) -> None:
             with zipfile.ZipFile(file) as zf:
                 if not any(n.startswith(OOXML_MARKERS[ext]) for n in zf.namelist()):
                     raise ValidationError(
-                        _("“%(name)s” is a zip archive, not a %(ext)s document."),
+                        _("“%(name)s”是 zip 压缩包，不是 %(ext)s 文档。"),
                         params={"name": name, "ext": ext.upper()},
                         code="content",
                     )
         except zipfile.BadZipFile as exc:
             raise ValidationError(
-                _("“%(name)s” is damaged and cannot be opened."), params={"name": name}, code="content"
+                _("“%(name)s”已损坏，无法打开。"), params={"name": name}, code="content"
             ) from exc
         finally:
             file.seek(position)

@@ -4,7 +4,8 @@ Indexed kinds: study materials (with the text of attached PDF/DOCX files,
 page by page), articles, exhibitions and red-exhibition links, in every
 locale.  The audience comes from ``cms.visibility`` (the one visibility rule);
 an attachment's text is only included when the file itself is no more
-restricted than the page, so a public page never leaks an internal PDF.
+restricted than the page (``media.audience.may_show_with_page``: a file that
+follows its pages always is), so a public page never leaks an internal PDF.
 """
 
 from __future__ import annotations
@@ -68,12 +69,13 @@ def _date(page: Page) -> dt.date | None:
 
 
 def attachment_texts(page: Page, page_audience: str) -> list[Attachment]:
+    from media.audience import may_show_with_page
     from search.extraction import document_pages
 
     out: list[Attachment] = []
     for attachment in page.attachments.select_related("document").all():
         document = attachment.document
-        if visibility.strictest(page_audience, document.audience) != page_audience:
+        if not may_show_with_page(document, page_audience):
             continue  # the file is more restricted than the page: its text stays out
         title = attachment.display_title
         for number, text in document_pages(document):

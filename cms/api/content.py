@@ -5,9 +5,10 @@ and pages by id. ``Resolver`` walks the raw values of every object in a listing 
 those ids, and loads each kind once (images with their renditions in two queries, documents in one,
 linked pages in one), so a listing costs the same number of queries whatever its page size.
 
-Every reference is resolved *for the caller*: a document whose audience the caller can't read comes
-out as ``null`` (and a rich-text link to it loses its ``href``); a link to a page the caller can't see
-keeps its text and loses the link. Nothing about restricted items reaches the response.
+Every reference is resolved *for the caller*: an image or document whose effective audience
+(``media.audience``: the editor's choice, or the pages that use it) the caller can't read comes out as
+``null`` (a rich-text link to it loses its ``href``, an embedded image disappears); a link to a page the
+caller can't see keeps its text and loses the link. Nothing about restricted items reaches the response.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from __future__ import annotations
 import re
 from html import escape
 
-from django.apps import apps
-from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
@@ -28,11 +27,12 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
-from wagtail.models import Page, ReferenceIndex, Site
+from wagtail.models import Page, Site
 from wagtail.rich_text import RichText
 from wagtail.rich_text.rewriters import extract_attrs
 
 from cms import visibility
+from media import audience as file_audience
 
 from .conf import api_setting
 
@@ -74,9 +74,13 @@ def image_fk_names(model) -> list[str]:
 class Resolver:
     """Per-request cache of the images, documents and page links the response will mention."""
 
-    def __init__(self, request, user, audiences: frozenset[str] | None = None, visible_pages=None):
+    def __init__(self, request, user, audiences: frozenset[str] | None = None, visible_pages=None, draft=False):
         self.request = request
         self._visible_pages = visible_pages  # a callable giving the caller's visible pages, if the view has one
+        # A preview of a draft: files that follow their pages are shown (the draft uses them, and a
+        # draft is previewed only when it is public or members-only); explicit audiences still apply.
+        self.draft = draft
+        self._file_audiences: dict[tuple[type, int], str] = {}
         self.user = user
         self.audiences = audiences if audiences is not None else visibility.audiences_for(user)
         self.images: dict[int, object] = {}
@@ -170,12 +174,14 @@ class Resolver:
         image_ids = self._want_images - set(self.images)
         if image_ids:
             specs = list(api_setting("RENDITIONS").values())
-            for image in get_image_model().objects.filter(pk__in=image_ids).prefetch_renditions(*specs):
+            images = self.visible_files(get_image_model().objects.filter(pk__in=image_ids))
+            for image in images.prefetch_renditions(*specs):
                 self.images[image.pk] = image
         document_ids = self._want_documents - set(self.documents)
         if document_ids:
-            for document in get_document_model().objects.filter(pk__in=document_ids, audience__in=self.audiences):
+            for document in self.visible_files(get_document_model().objects.filter(pk__in=document_ids)):
                 self.documents[document.pk] = document
+            self.prefetch_file_audiences(self.documents.values())
         page_ids = self._want_pages - self._loaded_pages
         if page_ids:
             for page in self.visible_pages().filter(pk__in=page_ids):
@@ -192,6 +198,38 @@ class Resolver:
 
     def visible_pages(self):
         return self._visible_pages() if self._visible_pages is not None else visibility.pages_visible_to(self.user)
+
+    # --- files -----------------------------------------------------------------------------------
+    def visible_files(self, queryset):
+        """The images or documents of ``queryset`` whose effective audience the caller may read."""
+        if self.draft:
+            explicit = self.audiences & file_audience.EXPLICIT
+            return queryset.filter(audience__in=[*explicit, file_audience.FileAudience.FOLLOW])
+        # The view's own visible pages when it has them (already built for this request), else the
+        # pages of the caller's audiences.
+        pages = self._visible_pages() if self._visible_pages is not None else None
+        return file_audience.visible_files(queryset, self.audiences, pages=pages)
+
+    def prefetch_file_audiences(self, files) -> None:
+        """Learn the effective audience of these (visible) files at once; only members need it told
+        apart (to everyone else, whatever they can see is public)."""
+        if visibility.Audience.MEMBERS.value not in self.audiences:
+            return
+        todo = [f for f in files if (type(f), f.pk) not in self._file_audiences]
+        if todo:
+            found = file_audience.effective_audiences(todo)
+            self._file_audiences.update({key: audience.value for key, audience in found.items()})
+
+    def file_audience(self, file) -> str:
+        """The effective audience of a file the caller can see, as the caller sees it: public or members."""
+        if visibility.Audience.MEMBERS.value not in self.audiences:
+            return visibility.Audience.PUBLIC.value
+        if self.draft and file.audience == file_audience.FileAudience.FOLLOW:
+            return visibility.Audience.MEMBERS.value  # not yet used by a live page
+        self.prefetch_file_audiences([file])
+        found = self._file_audiences[(type(file), file.pk)]
+        # Internal staff read members-level content outside the CMS, never more.
+        return found if found == visibility.Audience.PUBLIC.value else visibility.Audience.MEMBERS.value
 
     # --- translations ----------------------------------------------------------------------------
     def translations_of(self, page) -> list[dict]:
@@ -302,7 +340,7 @@ class Resolver:
             "title": document.title,
             "file_extension": document.file_extension,
             "file_size": document.file_size,
-            "audience": document.audience,
+            "audience": self.file_audience(document),
         }
         data["download_url"] = (
             self.full_url(reverse("wagtailapi:documents:download", args=(document.pk,))) if downloadable else None
@@ -445,45 +483,20 @@ def visible_image_id_list(user, audiences: frozenset[str] | None = None, version
     """
     audiences = audiences if audiences is not None else visibility.audiences_for(user)
     if not api_setting("CACHE_LISTINGS"):
-        return visible_image_ids(user)
+        return visible_image_ids(user, audiences)
     version = version if version is not None else content_version()
     key = f"shuyuan-api:image-ids:{version}:{','.join(sorted(audiences))}"
     ids = cache.get(key)
     if ids is None:
-        ids = visible_image_ids(user)
+        ids = visible_image_ids(user, audiences)
         cache.set(key, ids, cache_timeout(version, IMAGE_IDS_TTL))
     return ids
 
 
-def visible_image_ids(user) -> list[int]:
-    """The images this caller may list, i.e. used by a page they can see, sorted by id.
-
-    "Used" means the page's cover image (or any other image foreign key, read directly) or any
-    reference Wagtail's reference index records from the page (StreamField and rich text). Images no
-    visible page uses stay inside the CMS.
-
-    The visible pages are read once (one query through ``cms.visibility``) and matched here with the
-    image references, rather than as a sub-query per page type: that evaluated the visibility rule
-    over the whole tree once per type (most of a second on a 10,000-page site).
-    """
-    visible = set(visibility.pages_visible_to(user).values_list("pk", flat=True))
-    wanted: set[int] = set()
-    uses = [
-        model.objects.filter(**{f"{name}__isnull": False}).values_list("pk", f"{name}_id").order_by()
-        for model in apps.get_models()
-        if issubclass(model, Page) and model is not Page
-        for name in image_fk_names(model)
-    ]
-    if uses:  # one query for the image foreign keys of every page type
-        rows = uses[0].union(*uses[1:], all=True) if len(uses) > 1 else uses[0]
-        wanted.update(image_id for pk, image_id in rows if pk in visible)
-    referenced = ReferenceIndex.objects.filter(
-        base_content_type=ContentType.objects.get_for_model(Page),
-        to_content_type=ContentType.objects.get_for_model(get_image_model()),
-    ).values_list("object_id", "to_object_id")
-    for object_id, image_id in referenced:
-        if _int(object_id) in visible and _int(image_id):
-            wanted.add(_int(image_id))
-    if not wanted:
-        return []
-    return sorted(get_image_model().objects.filter(pk__in=wanted).values_list("pk", flat=True))
+def visible_image_ids(user, audiences: frozenset[str] | None = None) -> list[int]:
+    """The images this caller may list, sorted by id: those whose effective audience the caller may
+    read (``media.audience``: explicitly public or members, or following the pages that use them and
+    used by a page the caller can see). Images nothing public uses stay inside the CMS."""
+    audiences = audiences if audiences is not None else visibility.audiences_for(user)
+    images = file_audience.visible_files(get_image_model().objects.all(), audiences)
+    return list(images.order_by("pk").values_list("pk", flat=True))

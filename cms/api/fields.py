@@ -94,6 +94,14 @@ class TranslationsField(_WholeObjectField):
         return _resolver(self).translations_of(page)
 
 
+class FileAudienceField(_WholeObjectField):
+    """A document's effective audience (its editor's choice, or the pages that use it) as the caller
+    sees it: public or members."""
+
+    def to_representation(self, instance):
+        return _resolver(self).file_audience(instance)
+
+
 class ImageRenditionsField(_WholeObjectField):
     def to_representation(self, image):
         return _resolver(self).image_repr(image)["renditions"]

@@ -463,7 +463,8 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
 
 
 class ImagesViewSet(ApiViewMixin, ImagesAPIViewSet):
-    """Images used by a page the caller can see (see ``content.visible_image_ids``), with renditions."""
+    """Images whose effective audience the caller may read (``media.audience``: explicitly public or
+    members, or used by a page the caller can see; see ``content.visible_image_ids``), with renditions."""
 
     filter_backends = [SafeFieldsFilter, OrderingFilter, SearchFilter]
     response_ttl_cap = IMAGE_IDS_TTL  # which images are listed follows the reference index (background tasks)
@@ -497,20 +498,33 @@ class ImagesViewSet(ApiViewMixin, ImagesAPIViewSet):
 
 
 class DocumentsViewSet(ApiViewMixin, DocumentsAPIViewSet):
-    """Documents whose own audience the caller may read; downloads go through ``download/``."""
+    """Documents whose effective audience the caller may read (``media.audience``: the editor's choice,
+    or the pages that use the file); downloads go through ``download/``. ``audience`` is that effective
+    audience as the caller sees it: public or members."""
 
     filter_backends = [SafeFieldsFilter, OrderingFilter, SearchFilter]
     body_fields = DocumentsAPIViewSet.body_fields + ["audience", "file_extension", "file_size"]
     listing_default_fields = DocumentsAPIViewSet.listing_default_fields + ["audience", "file_extension"]
 
     def get_queryset(self):
-        return self.model.objects.filter(audience__in=self.audiences).order_by("id").prefetch_related("tags")
+        # Wagtail asks twice per listing: build the (sub-query heavy) queryset once.
+        if not hasattr(self, "_queryset"):
+            documents = self.resolver.visible_files(self.model.objects.all())
+            self._queryset = documents.order_by("id").prefetch_related("tags")
+        return self._queryset
+
+    def paginate_queryset(self, queryset):
+        items = super().paginate_queryset(queryset)
+        if items is not None:
+            self.resolver.prefetch_file_audiences(items)
+        return items
 
     @classmethod
     def get_field_serializer_overrides(cls, model):
         overrides = super().get_field_serializer_overrides(model)
         overrides["download_url"] = api_fields.DocumentDownloadUrlField(read_only=True)
         overrides["tags"] = api_fields.PrefetchedTagsField(read_only=True)
+        overrides["audience"] = api_fields.FileAudienceField(read_only=True)
         return overrides
 
     def download_view(self, request, pk):
@@ -521,7 +535,8 @@ class DocumentsViewSet(ApiViewMixin, DocumentsAPIViewSet):
         except NotImplementedError:
             return HttpResponseRedirect(document.file.url)  # remote storage: its own (signed) URL
         response = FileResponse(open(storage_path, "rb"), as_attachment=True, filename=document.filename)
-        response["Cache-Control"] = "private, no-store" if document.audience != "public" else "public, max-age=3600"
+        public = self.resolver.file_audience(document) == visibility.Audience.PUBLIC.value
+        response["Cache-Control"] = "public, max-age=3600" if public else "private, no-store"
         return response
 
     @classmethod

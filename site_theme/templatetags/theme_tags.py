@@ -257,3 +257,22 @@ def nav_state(context, home, items):
     if not page:
         return (False, ())
     return (page.pk == getattr(home, "pk", None), tuple(i.pk for i in items if i.path in page.path))
+
+
+@register.filter
+def shown_with(file, page):
+    """Whether a file a page uses may be listed (title and link) where the page is shown.
+
+    A file an editor set stricter than the page (an internal PDF on a public page) is never published
+    with it, so its title and a dead link must not be either (media.audience.may_show_with_page).
+    """
+    from wagtail.models import Page
+
+    from cms.visibility import Audience, audience_of
+    from media.audience import effective_audience, may_show_with_page
+
+    if file is None:
+        return False
+    if not isinstance(page, Page):
+        return effective_audience(file) == Audience.PUBLIC
+    return may_show_with_page(file, audience_of(page))

@@ -1,4 +1,4 @@
-"""Wagtail's own document URLs (``/documents/<id>/<file>``) keep each document to its audience.
+"""Wagtail's own document URLs (``/documents/<id>/<file>``) keep each document to its effective audience.
 
 The check is ``media.wagtail_hooks.check_document_audience`` (the API once registered a duplicate of
 it); these cases pin what both did, so that removing the duplicate changed nothing.
@@ -51,6 +51,17 @@ class DocumentServeTests(TestCase):
         self.assertEqual(self.status(self.plain, "members"), 403)
         self.assertEqual(self.status(self.member, "members"), 200)
         self.assertEqual(self.status(self.editor, "members"), 200)
+
+    def test_a_document_no_page_uses_follows_nobody_out_of_the_cms(self):
+        """The new default (跟随所用页面): unused, it is internal, whatever the old default suggested."""
+        document = ShuyuanDocument(title="unused doc")
+        document.file.save("serve-unused.txt", ContentFile(b"text"), save=False)
+        document.save()
+        self.assertEqual(document.audience, "follow")
+        self.docs["follow"] = document
+        self.assertEqual(Client().get(document.url).status_code, 302)
+        self.assertEqual(self.status(self.member, "follow"), 403)
+        self.assertEqual(self.status(self.editor, "follow"), 200)
 
     def test_internal_documents_need_an_admin_user(self):
         self.assertEqual(Client().get(self.docs["internal"].url).status_code, 302)

@@ -1,4 +1,5 @@
-"""Uploads are accepted by content, not by name; images can't be decompression bombs."""
+"""Uploads are accepted by content, not by name; images can't be decompression bombs. The admin is in
+Chinese, and so are the reasons an upload is refused."""
 
 import io
 
@@ -33,7 +34,8 @@ class DocumentUploadTests(TestCase):
     def test_executable_renamed_to_pdf_is_refused_with_a_clear_message(self):
         response = self.upload("报告.pdf", b"MZ\x90\x00" + b"\x00" * 500)
         self.assertEqual(response.status_code, 200)
-        self.assertContains(response, "does not contain a PDF file")
+        self.assertContains(response, "的内容不是 PDF 文件")
+        self.assertNotContains(response, "does not contain")
         self.assertEqual(ShuyuanDocument.objects.count(), 0)
 
     def test_plain_zip_renamed_to_docx_is_refused(self):
@@ -43,12 +45,14 @@ class DocumentUploadTests(TestCase):
         with zipfile.ZipFile(buffer, "w") as zf:
             zf.writestr("readme.txt", "hello")
         response = self.upload("伪装.docx", buffer.getvalue())
-        self.assertContains(response, "not a DOCX document")
+        self.assertContains(response, "是 zip 压缩包，不是 DOCX 文档")
         self.assertEqual(ShuyuanDocument.objects.count(), 0)
 
-    def test_unknown_extension_is_refused(self):
-        self.upload("脚本.exe", b"MZ")
+    def test_unknown_extension_is_refused_in_chinese(self):
+        response = self.upload("脚本.exe", b"MZ")
         self.assertEqual(ShuyuanDocument.objects.count(), 0)
+        self.assertContains(response, "不被允许")
+        self.assertNotContains(response, "is not allowed")
 
 
 class ImageUploadTests(TestCase):
@@ -68,6 +72,7 @@ class ImageUploadTests(TestCase):
 
         self.assertEqual(ShuyuanImage.objects.count(), 0)
         self.assertEqual(response.status_code, 200)
+        self.assertContains(response, "像素")  # the reason, in Chinese
         self.assertEqual(Image.MAX_IMAGE_PIXELS, 64_000_000)
 
 

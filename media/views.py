@@ -1,0 +1,41 @@
+"""Image renditions the CMS serves itself (``/images/<signature>/<id>/<filter>/``)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.utils.cache import patch_cache_control
+from wagtail.images.utils import verify_signature
+from wagtail.images.views.serve import ServeView
+
+from cms.visibility import Audience
+
+from .audience import effective_audience, may_fetch
+
+
+class ImageServeView(ServeView):
+    """Wagtail's rendition view, answering only to those allowed to see the image.
+
+    A signed URL proves the CMS made it, not who may follow it: the image's effective audience
+    (``media.audience``) decides. Anonymous visitors are sent to log in for a members image; anyone
+    else not allowed gets a 404 (an internal image is never admitted to exist). Restricted renditions
+    are ``Cache-Control: private`` so no shared cache keeps them.
+    """
+
+    def get(self, request, signature, image_id, filter_spec, filename=None):
+        if not verify_signature(signature.encode(), image_id, filter_spec, key=self.key):
+            raise PermissionDenied
+        image = self.model.objects.filter(pk=image_id).only("pk", "audience").first()
+        if image is None:
+            raise Http404
+        audience = effective_audience(image)
+        if not may_fetch(request.user, audience):
+            if audience == Audience.MEMBERS and not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            raise Http404
+        response = super().get(request, signature, image_id, filter_spec, filename)
+        if audience != Audience.PUBLIC:
+            patch_cache_control(response, private=True, no_store=True)
+            response.headers.pop("Expires", None)
+        return response
