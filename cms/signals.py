@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import PageViewRestriction
-from wagtail.signals import page_published
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_unpublished
 
 from cms import visibility
 from cms.models.pages import AudienceMixin
@@ -84,6 +84,37 @@ def keep_traditional_chinese_in_sync(sender, instance, **kwargs):
 
     page_id = instance.pk
     transaction.on_commit(lambda: sync_traditional_translation.enqueue(page_id))
+
+
+@receiver(page_unpublished)
+def translations_follow_unpublish(sender, instance, **kwargs):
+    """Unpublishing (or the expiry of) a zh-hans page unpublishes its translations in the same
+    transaction, whichever way it happened: the admin's 取消发布 (with or without subpages: each
+    subpage's own signal takes its translations), bulk actions, scheduled expiry, code.
+
+    Wagtail's own cascade (the ``construct_translated_pages_to_cascade_actions`` hook) reaches only
+    the single-page admin views; this receiver is the one place that withdraws copies. Re-publishing
+    the source does not bring them back: with ``SHUYUAN_AUTO_TRADITIONAL`` the zh-hant copy is
+    refreshed and published again by ``keep_traditional_chinese_in_sync``; other languages stay
+    unpublished until an editor publishes them.
+    """
+    from cms.translation import unpublish_followers
+
+    unpublish_followers(instance)
+
+
+@receiver(post_delete)
+def translations_follow_delete(sender, instance, **kwargs):
+    """Deleting a zh-hans page unpublishes its translations in the same transaction and deletes them
+    (with their subpages) when it commits (``cms.translation.delete_followers`` says why).
+
+    Multi-table inheritance sends one signal per table; the base ``Page`` row's is the one acted on.
+    """
+    if type(instance) is not Page:
+        return
+    from cms.translation import delete_followers
+
+    delete_followers(instance)
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)

@@ -4,7 +4,7 @@ zh-hans → zh-hant is a script conversion, not a translation, and OpenCC does i
 Taiwan/Hong Kong phrase tables; editors then only review. Other language pairs are refused.
 """
 
-from functools import cache
+from functools import cache, partial
 
 from wagtail_localize.machine_translators.base import BaseMachineTranslator
 from wagtail_localize.strings import StringValue
@@ -79,3 +79,73 @@ def translate_object_into(instance, locale, user=None):
             if source.object_id == instance.translation_key:
                 target = translation
     return target.get_target_instance() if target is not None else instance.get_translation(locale)
+
+
+# -- withdrawal -----------------------------------------------------------------------------------------
+#: the log action of a translation withdrawn with its source (named in 报告 → 网站历史 and the page history)
+WITHDRAWN_WITH_SOURCE = "shuyuan.unpublish_with_source"
+
+
+def is_source(page) -> bool:
+    """zh-hans (``settings.LANGUAGE_CODE``) pages are the sources; their translations follow them."""
+    from django.conf import settings
+
+    return page.locale.language_code == settings.LANGUAGE_CODE
+
+
+def followers(page):
+    """The pages in other languages that go with ``page`` when it is withdrawn (none unless ``page`` is
+    a zh-hans source page): wagtail-localize's translations and Wagtail's aliases alike."""
+    from wagtail.models import Page
+
+    if not is_source(page):
+        return Page.objects.none()
+    return Page.objects.filter(translation_key=page.translation_key).exclude(locale_id=page.locale_id).order_by(
+        "locale__language_code"
+    )
+
+
+def unpublish_followers(page) -> list:
+    """Unpublish the live translations of a source page that was just unpublished (or expired).
+
+    Runs inside the same transaction as the source's unpublish, through Wagtail's own
+    ``UnpublishPageAction``: each translation is logged (as the acting user, from Wagtail's log
+    context), its aliases follow, and its ``page_unpublished`` reaches the publisher and the search
+    index, so the publish that removes the source removes its copies too. Permissions are not checked
+    again: whoever may withdraw a source may withdraw its copies (as Wagtail's own cascade does).
+    """
+    from wagtail.actions.unpublish_page import UnpublishPageAction
+
+    withdrawn = []
+    for translation in followers(page).live().specific():
+        UnpublishPageAction(translation, log_action=WITHDRAWN_WITH_SOURCE).execute(skip_permission_checks=True)
+        withdrawn.append(translation)
+    return withdrawn
+
+
+def delete_followers(page) -> list[int]:
+    """A source page was deleted: its translations are unpublished at once, in the same transaction, and
+    deleted (with their subpages, through Wagtail's ``DeletePageAction``, logged as the acting user)
+    once that transaction commits. Returns their ids.
+
+    Unpublishing at once matters: a copy whose source is gone counts as its own source, so it must not
+    stay live for a moment. Deleting after the commit keeps code that deletes a list of pages it has
+    loaded (Wagtail's bulk delete with a source and its copy selected, a loader clearing the tree) from
+    meeting a page that is already gone.
+    """
+    from django.db import transaction
+
+    ids = list(followers(page).values_list("pk", flat=True))
+    if ids:
+        unpublish_followers(page)
+        transaction.on_commit(partial(_delete_pages, ids))
+    return ids
+
+
+def _delete_pages(ids: list[int]) -> None:
+    from wagtail.actions.delete_page import DeletePageAction
+    from wagtail.models import Page
+
+    for translation in Page.objects.filter(pk__in=ids).order_by("path").specific():
+        if Page.objects.filter(pk=translation.pk).exists():  # not gone below another one
+            DeletePageAction(translation).execute(skip_permission_checks=True)

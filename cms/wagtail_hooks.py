@@ -1,6 +1,12 @@
-"""Admin registrations of the content model: the editable taxonomies under one "分类管理" menu."""
+"""Admin registrations of the content model: the editable taxonomies under one "分类管理" menu; and
+how translations follow their zh-hans source (moves in the admin, serving on the CMS front end, the
+log entry of a copy withdrawn with its source)."""
 
+from django.http import Http404
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.models import PageViewRestriction
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
@@ -41,3 +47,57 @@ class TaxonomyGroup(SnippetViewSetGroup):
 
 
 register_snippet(TaxonomyGroup)
+
+
+@hooks.register("construct_translated_pages_to_cascade_actions")
+def translations_move_with_their_source(pages, action):
+    """Moving a zh-hans page in the admin moves its translations to the matching translated parent
+    (Wagtail's move view does the moving, as ``wagtail.contrib.simple_translation`` does with a synced
+    tree), so a copy lands in the same restricted section as its source.
+
+    Unpublish and delete are not answered here: Wagtail's cascade only reaches its single-page admin
+    views, so the receivers in ``cms.signals`` withdraw copies on every path (bulk actions, scheduled
+    expiry, code), and answering here too would make the views act on pages already withdrawn.
+    """
+    if action != "move":
+        return None
+    from cms.translation import followers
+
+    return {page: followers(page).filter(alias_of__isnull=True) for page in pages}
+
+
+@hooks.register("register_log_actions")
+def translation_log_actions(actions):
+    from cms.translation import WITHDRAWN_WITH_SOURCE
+
+    actions.register_action(WITHDRAWN_WITH_SOURCE, _("随原文取消发布"), _("随原文一并取消发布"))
+
+
+@hooks.register("on_serve_page")
+def translations_follow_their_source(callback):
+    """The CMS front end serves a translation only to whoever may read its source: a copy of an
+    unpublished or expired source is a 404, a copy of a restricted source asks for a login as the
+    source would (``cms.visibility``'s rule, applied the way Wagtail applies view restrictions)."""
+
+    def inner(page, request, serve_args, serve_kwargs):
+        from wagtail.wagtail_hooks import require_wagtail_login
+
+        from cms import visibility
+        from cms.translation import is_source
+
+        restrictions = [] if is_source(page) else visibility.source_restrictions(page)
+        if restrictions is None:
+            raise Http404
+        for restriction in restrictions:
+            if not restriction.accept_request(request):
+                if restriction.restriction_type == PageViewRestriction.PASSWORD:
+                    raise Http404  # the copy cannot ask for its source's password
+                response = require_wagtail_login(next=request.get_full_path())
+                add_never_cache_headers(response)
+                return response
+        response = callback(page, request, serve_args, serve_kwargs)
+        if restrictions:
+            add_never_cache_headers(response)
+        return response
+
+    return inner

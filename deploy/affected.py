@@ -2,9 +2,10 @@
 
 A group is rebuilt as a unit (see ``deploy.manifest``). For a changed page that is the page with its
 sub-routes, its ancestors (their listings, pagination and home-page teasers show it), its translations
-(their language switcher links to it), the pages that reference it (Wagtail's ReferenceIndex), the
-feeds of the columns above it and the sitemap of its language. Moves, restriction changes and
-unpublishing affect the whole subtree. Pages high in the tree (home pages, top-level columns) appear in
+(their language switcher links to it, and a translation is never more visible than its source), the
+pages that reference it (Wagtail's ReferenceIndex), the feeds of the columns above it and the sitemap
+of its language. Moves, restriction changes and unpublishing affect the whole subtree, and the
+subtrees of its translations. Pages high in the tree (home pages, top-level columns) appear in
 every page's header and menu, so changing them rebuilds the whole site.
 
 Images, documents and snippets rebuild the pages that use them: the ReferenceIndex's pages, plus the
@@ -26,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from wagtail.models import Page, ReferenceIndex, TranslatableMixin, get_page_models
 
 from cms.visibility import public_pages
@@ -89,10 +90,14 @@ class PlanBuilder:
         rows = self._many([page_id], full_from_depth=wide)
         if not subtree or not rows or rows[0][2] <= wide:
             return  # deleted (its groups go; ancestors arrive through also_pages), or a full build
-        _pk, path, depth, _key, _language = rows[0]
-        descendants = set(
-            Page.objects.filter(path__startswith=path, depth__gt=depth).values_list("pk", flat=True)
-        )
+        _pk, path, depth, key, _language = rows[0]
+        # A translation is never more visible than its source (cms.visibility): when the source's
+        # subtree changes (restricted, moved, unpublished), its translations' subtrees may change too,
+        # with no event of their own.
+        below = Q(path__startswith=path, depth__gt=depth)
+        for t_path, t_depth in Page.objects.filter(translation_key=key).exclude(pk=page_id).values_list("path", "depth"):
+            below |= Q(path__startswith=t_path, depth__gt=t_depth)
+        descendants = set(Page.objects.filter(below).values_list("pk", flat=True))
         if len(descendants) > 500:
             self.plan.full = True
             self.plan.reasons.append(f"page {page_id} moved or changed with {len(descendants)} descendants")

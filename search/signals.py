@@ -10,6 +10,13 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 from search.indexing import enqueue_page_update
 
 
+def _with_translations(page_id: int) -> list[int]:
+    """A page and its translations: a translation is never more visible than its source
+    (``cms.visibility``), so its indexed audience changes with the source's."""
+    key = Page.objects.filter(pk=page_id).values("translation_key")
+    return [page_id, *Page.objects.filter(translation_key__in=key).exclude(pk=page_id).values_list("pk", flat=True)]
+
+
 @receiver(pre_save)
 def _remember_liveness(sender, instance, **kwargs):
     """Note whether a page with children was visible before this save: publishing a section that was
@@ -23,7 +30,7 @@ def _remember_liveness(sender, instance, **kwargs):
 def _published(sender, instance, **kwargs):
     # Unknown previous state (a different instance was saved): re-index the subtree to be safe.
     reappeared = bool(instance.numchild) and not getattr(instance, "_search_was_visible", False)
-    enqueue_page_update([instance.pk], descendants=reappeared)
+    enqueue_page_update(_with_translations(instance.pk), descendants=reappeared)
 
 
 @receiver(page_unpublished)
@@ -34,8 +41,8 @@ def _unpublished(sender, instance, **kwargs):
 
 @receiver(post_page_move)
 def _moved(sender, instance, **kwargs):
-    # URLs and inherited restrictions of the whole subtree may change
-    enqueue_page_update([instance.pk], descendants=True)
+    # URLs and inherited restrictions of the whole subtree may change (and of its translations')
+    enqueue_page_update(_with_translations(instance.pk), descendants=True)
 
 
 @receiver(post_delete)
@@ -47,13 +54,13 @@ def _deleted(sender, instance, **kwargs):
 @receiver(post_save, sender=PageViewRestriction)
 @receiver(post_delete, sender=PageViewRestriction)
 def _restriction_changed(sender, instance, **kwargs):
-    enqueue_page_update([instance.page_id], descendants=True)
+    enqueue_page_update(_with_translations(instance.page_id), descendants=True)
 
 
 @receiver(m2m_changed, sender=PageViewRestriction.groups.through)
 def _restriction_groups_changed(sender, instance, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, PageViewRestriction):
-        enqueue_page_update([instance.page_id], descendants=True)
+        enqueue_page_update(_with_translations(instance.page_id), descendants=True)
 
 
 def _document_saved(sender, instance, **kwargs):

@@ -104,7 +104,7 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
 
     hidden: dict[int, bool] = {home.pk: False}  # unpublished or expired, itself or an ancestor
 
-    def add(parent, parent_audience: str, model, page_locale=locale, **fields):
+    def add(parent, parent_audience: str, model, page_locale=locale, source_page=None, **fields):
         # ``parent_audience`` is unused by the rule (kept for readability of the calls below): children
         # inherit restrictions, and an unpublished or expired page hides itself and everything below it.
         own = _pick_audience(rng)
@@ -112,6 +112,10 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
         expired = live and rng.random() < 0.1
         inherited = max(own, restricted[parent.pk], key=RANK.__getitem__)
         hidden_here = hidden[parent.pk] or not live or expired
+        if source_page is not None:
+            # a translation is never more visible than its zh-hans source (cms.visibility)
+            inherited = max(inherited, restricted[source_page.pk], key=RANK.__getitem__)
+            hidden_here = hidden_here or hidden[source_page.pk]
         effective = "internal" if hidden_here else inherited
         n = next(counter)
         page = model(
@@ -187,13 +191,18 @@ def build_tree(seed: int, n_pages: int = 24) -> Tree:
     groups = [[home, hant_home]]
     hant_columns = {}
     for column, _audience in columns:
-        copy = add(hant_home, "public", ColumnPage, page_locale=hant, translation_key=column.translation_key)
+        copy = add(
+            hant_home, "public", ColumnPage, page_locale=hant, translation_key=column.translation_key, source_page=column
+        )
         hant_columns[column.pk] = copy
         groups.append([column, copy[0]])
     for page, _audience in content:
         if isinstance(page, ArticlePage) and rng.random() < 0.6:
             parent = hant_columns[page.get_parent().pk]
-            copy = add(parent[0], parent[1], ArticlePage, page_locale=hant, translation_key=page.translation_key, source="來源")
+            copy = add(
+                parent[0], parent[1], ArticlePage, page_locale=hant, translation_key=page.translation_key,
+                source_page=page, source="來源",
+            )
             groups.append([page, copy[0]])
     for group in groups:
         for member in group:
