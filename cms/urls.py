@@ -13,21 +13,20 @@ from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
-from wagtail.images.views.serve import ServeView
 
 from cms.api import api_urlpatterns
+from cms.security import views as security_views
+from media.views import ImageServeView
 
 urlpatterns = [
     path("", RedirectView.as_view(url=f"/{settings.LANGUAGE_CODE}/", permanent=False), name="root"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("images/<str:signature>/<int:image_id>/<str:filter_spec>/", ServeView.as_view(), name="wagtailimages_serve"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="account/login.html"),
-        name="login",
-    ),
+    path("images/<str:signature>/<int:image_id>/<str:filter_spec>/", ImageServeView.as_view(), name="wagtailimages_serve"),
+    # Members' login (lockout message, 2FA code), logout (POST only) and password change: cms.security
+    path("accounts/login/", security_views.MemberLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", security_views.MemberPasswordChangeView.as_view(), name="password_change"),
     path("", include("deploy.site_urls")),
     path("", include("search.urls")),
     *api_urlpatterns,

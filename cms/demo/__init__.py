@@ -12,9 +12,7 @@ import gzip
 import io
 import itertools
 import json
-import os
 import random
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -140,7 +138,7 @@ class DemoBuilder:
             self.summary.add("图片")
         return image
 
-    def document(self, title: str, filename: str, data: bytes, audience=Audience.PUBLIC) -> ShuyuanDocument:
+    def document(self, title: str, filename: str, data: bytes, audience="follow") -> ShuyuanDocument:
         document = ShuyuanDocument.objects.filter(title=title).first()
         if document is None:
             document = ShuyuanDocument(title=title, audience=audience, source="书苑示例")
@@ -214,7 +212,10 @@ class DemoBuilder:
         from django.contrib.auth.models import Group
 
         User = get_user_model()
-        password = os.environ.get("SHUYUAN_DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        from cms.security.passwords import from_environment
+
+        # SHUYUAN_DEMO_PASSWORD must pass the password policy (a ValidationError names it otherwise).
+        password, _generated = from_environment("SHUYUAN_DEMO_PASSWORD")
         roles = [
             ("member", "示例会员", visibility.members_group()),
             ("branch_editor", "支部编辑", Group.objects.filter(name="Editors").first()),

@@ -13,6 +13,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 SHUYUAN_AUTO_TRADITIONAL = False  # tests that need it turn it on
+# django-axes stays on (lockout tests need it; every test's failures roll back with its transaction).
+# Forced 2FA setup would send every admin test's superuser to the setup page: tests/security turns it on.
+SHUYUAN_OTP_REQUIRED_GROUPS = []
+SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS = False
 
 _TMP = Path(tempfile.mkdtemp(prefix="shuyuan-test-"))
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(_TMP / "db.sqlite3")}}
