@@ -10,4 +10,10 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects receivers; no queries at import time)
+        from . import admin_csp, http_checks, signals  # noqa: F401  (connects receivers, registers checks)
+
+        # Wagtail writes each chooser widget's start-up script inline from Python; the admin's CSP
+        # allows no inline script, so choosers emit an inert marker that a static script acts on.
+        admin_csp.install()
+        # Granian never runs system checks: refuse a per-process cache with several workers here too.
+        http_checks.enforce_shared_cache()

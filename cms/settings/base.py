@@ -28,7 +28,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "cms.audit.apps.UsersAppConfig",  # wagtail.users with 三员分立 enforced in its forms
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # remembers the request (address, user agent, acting user) for audit events raised without one
+    "cms.audit.context.AuditRequestMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -117,13 +119,107 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Django's MinimumLengthValidator, with a Chinese message
+    {"NAME": "cms.security.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    # 等保: at least 3 of upper case, lower case, digits, symbols; none of the last 5 passwords again
+    {"NAME": "cms.security.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "cms.security.passwords.PasswordHistoryValidator", "OPTIONS": {"remember": 5}},
 ]
+# Days a password stays valid before the user must change it; 0 = never expires.
+SHUYUAN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("SHUYUAN_PASSWORD_MAX_AGE_DAYS", "0"))
 LOGIN_URL = WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
+# Where a member lands after logging in without ?next: the members' study search (党建书苑).
+LOGIN_REDIRECT_URL = "/zh-hans/study/search/"
+LOGOUT_REDIRECT_URL = "/zh-hans/"
+WAGTAILADMIN_USER_LOGIN_FORM = "cms.security.forms.AdminLoginForm"
+
+# Lockout (django-axes): SHUYUAN_LOGIN_FAILURE_LIMIT failures in a row lock the account and, separately,
+# the client address for SHUYUAN_LOGIN_LOCKOUT_MINUTES; a successful login clears that account's count.
+SHUYUAN_LOGIN_FAILURE_LIMIT = int(os.environ.get("SHUYUAN_LOGIN_FAILURE_LIMIT", "5"))
+SHUYUAN_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("SHUYUAN_LOGIN_LOCKOUT_MINUTES", "10"))
+# (read at request time from the two settings above)
+AXES_FAILURE_LIMIT = "cms.security.lockout.failure_limit"
+AXES_COOLOFF_TIME = "cms.security.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# A locked-out client's further attempts do not push the unlock time back: "10 minutes" stays true.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_HANDLER = "cms.security.lockout.LockoutHandler"
+# The client address exactly as the API's rate limits and the audit log read it (REST_FRAMEWORK
+# NUM_PROXIES, from SHUYUAN_NUM_PROXIES), so a client cannot pick its address with X-Forwarded-For.
+AXES_CLIENT_IP_CALLABLE = "cms.security.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "cms.security.lockout.lockout_response"
+AXES_ENABLE_ADMIN = False  # locks are shown and lifted in the Wagtail admin (设置 → 登录锁定)
+AXES_DISABLE_ACCESS_LOG = True  # logins and logouts are in the audit log (cms.audit), not twice
+AXES_VERBOSE = False
+
+# Sessions: end after SHUYUAN_SESSION_IDLE_MINUTES without a request and SHUYUAN_SESSION_MAX_HOURS after
+# login, whatever happens (cms.security.middleware.SessionLimitsMiddleware; the cookie age is the idle
+# limit so the stored session expires too).
+SHUYUAN_SESSION_IDLE_MINUTES = int(os.environ.get("SHUYUAN_SESSION_IDLE_MINUTES", "30"))
+SHUYUAN_SESSION_MAX_HOURS = int(os.environ.get("SHUYUAN_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SHUYUAN_SESSION_IDLE_MINUTES * 60
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Second factor (django-otp): users in these groups (and superusers) must set up TOTP before using the
+# admin; anyone with a confirmed device must give a code on every login path.
+SHUYUAN_OTP_REQUIRED_GROUPS = [
+    g.strip()
+    for g in os.environ.get("SHUYUAN_OTP_REQUIRED_GROUPS", "系统管理员,安全管理员,审计管理员,Moderators").split(",")
+    if g.strip()
+]
+SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS = os.environ.get("SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS", "1") == "1"
+SHUYUAN_SECURITY_ADMIN_GROUP = "安全管理员"
+OTP_TOTP_ISSUER = "书苑"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "cms.security.middleware.SessionLimitsMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("cms.security.middleware.SessionLimitsMiddleware") + 1,
+    "cms.security.middleware.AccountPolicyMiddleware",
+)
 # --- end security ---
 
 # --- http hardening (content security policy, HSTS; production.py adds the rest) ---
+# One policy for every response of the CMS: the Wagtail admin, the API, the members' pages and the
+# site it renders (django-csp's CSPMiddleware). No inline script runs unless it carries the request's
+# nonce (``request.csp_nonce``); the Wagtail admin's own inline scripts get it through the template
+# overrides in site_theme/templates/wagtailadmin/ (see tests/browser/test_csp_browser.py).
+# style-src keeps 'unsafe-inline': Wagtail's admin writes style="…" attributes in its templates and
+# React components (focal point chooser, side panels, the translation editor). Styles cannot run code.
+# blob: images are the upload previews of the multiple image uploader. production.py adds the public
+# API origin (connect-src) and the media bucket (img-src, media-src) when they are elsewhere.
+# The published static site cannot send headers through this middleware: its pages carry the policy
+# in a <meta> tag (site_theme/templates/base.html) and the CDN adds the rest (README).
+from csp.constants import NONCE  # noqa: E402  (the sentinel django-csp replaces with the nonce)
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+    },
+}
+# Wagtail shows each user's Gravatar by default: a request to www.gravatar.com from every admin page
+# (blocked in mainland China, and a leak of staff e-mail hashes). Initials only.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# Framing: only by our own pages (Wagtail's preview panel shows the page in an iframe of the admin).
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # --- end http hardening ---
 
 # --- languages ---
@@ -237,6 +333,13 @@ TASKS = {
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend"},
 }
 
+# --- audit (cms/audit: audit log, 三员分立) ---
+# Days the audit log (ours and Wagtail's log entries) is kept; 等保 level 3 asks for at least 180.
+SHUYUAN_AUDIT_RETENTION_DAYS = int(os.environ.get("SHUYUAN_AUDIT_RETENTION_DAYS", "180"))
+# 三员分立: only 审计管理员 reads the audit log. A small organisation may let superusers read it too.
+SHUYUAN_AUDIT_SUPERUSERS_MAY_READ = os.environ.get("SHUYUAN_AUDIT_SUPERUSERS_MAY_READ", "") == "1"
+# --- end audit ---
+
 # --- api ---
 # Where the published static site's search page sends its queries ("" = the same host).
 SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", "")
@@ -264,7 +367,11 @@ SHUYUAN_API = {
         "user": os.environ.get("SHUYUAN_API_RATE_USER", "1200/min"),
         "auth": os.environ.get("SHUYUAN_API_RATE_AUTH", "20/min"),
     },
+    # The cache the rate limits count in; with several workers it must be one they share.
+    "THROTTLE_CACHE": os.environ.get("SHUYUAN_API_THROTTLE_CACHE", "default"),
 }
+# A refused CSRF check answers JSON under /api/ (the API takes bearer tokens, so its views are exempt).
+CSRF_FAILURE_VIEW = "cms.api.errors.csrf_failure"
 # CORS for the app's own origins only (comma-separated), and only on the API.
 CORS_ALLOWED_ORIGINS = [o.strip() for o in os.environ.get("SHUYUAN_API_CORS_ORIGINS", "").split(",") if o.strip()]
 CORS_URLS_REGEX = r"^/api/"

@@ -24,3 +24,18 @@ CORS_ALLOWED_ORIGINS = [
     ).split(",")
     if o.strip()
 ]
+# The CMS-rendered pages may be opened as localhost or 127.0.0.1: both may call the API.
+CONTENT_SECURITY_POLICY = {  # noqa: F405
+    **CONTENT_SECURITY_POLICY,  # noqa: F405
+    "DIRECTIVES": {
+        **CONTENT_SECURITY_POLICY["DIRECTIVES"],  # noqa: F405
+        "connect-src": ["'self'", f"http://127.0.0.1:{_CMS_PORT}", f"http://localhost:{_CMS_PORT}"],
+    },
+}
+# The demo lets its accounts in with a password alone so that it can be tried at once; production
+# requires a second factor of administrators and reviewers (SHUYUAN_OTP_REQUIRED_GROUPS). Setting
+# SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS=1 and the groups here shows that flow in the demo too.
+SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS = os.environ.get("SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS", "0") == "1"
+SHUYUAN_OTP_REQUIRED_GROUPS = [
+    g.strip() for g in os.environ.get("SHUYUAN_OTP_REQUIRED_GROUPS", "").split(",") if g.strip()
+]

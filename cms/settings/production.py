@@ -5,13 +5,19 @@ variables are set, and then every variable it needs must be present.
 """
 
 import os
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.checks.security.base import (
+    SECRET_KEY_INSECURE_PREFIX,
+    SECRET_KEY_MIN_LENGTH,
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
+from .base import CONTENT_SECURITY_POLICY, SHUYUAN_PUBLIC_API_URL, STORAGES, WAGTAILFRONTENDCACHE
 from .base import DATABASES as _BASE_DATABASES
-from .base import STORAGES, WAGTAILFRONTENDCACHE
 
 
 def _require(name: str) -> str:
@@ -23,11 +29,73 @@ def _require(name: str) -> str:
 
 _SQLITE_OPTIONS = _BASE_DATABASES["default"]["OPTIONS"]
 
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if value not in ("0", "1"):
+        raise ImproperlyConfigured(f"Environment variable {name} must be 0 or 1, not {value!r}.")
+    return value == "1"
+
+
+def _strong_secret_key(name: str) -> str:
+    """The secret key, refused when Django's own check (security.W009) would call it weak."""
+    key = _require(name)
+    if (
+        len(key) < SECRET_KEY_MIN_LENGTH
+        or len(set(key)) < SECRET_KEY_MIN_UNIQUE_CHARACTERS
+        or key.startswith(SECRET_KEY_INSECURE_PREFIX)
+    ):
+        raise ImproperlyConfigured(
+            f"Environment variable {name} is too weak: it needs at least {SECRET_KEY_MIN_LENGTH} characters, "
+            f"{SECRET_KEY_MIN_UNIQUE_CHARACTERS} different characters, and no '{SECRET_KEY_INSECURE_PREFIX}' "
+            "prefix. Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+    return key
+
+
 DEBUG = False
-SECRET_KEY = _require("DJANGO_SECRET_KEY")
+SECRET_KEY = _strong_secret_key("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _require("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = os.environ.get("DJANGO_SECURE_COOKIES", "1") == "1"
+
+# --- http hardening ---
+# HTTPS only: plain HTTP is redirected, and browsers are told (HSTS) to use HTTPS for a year, on every
+# subdomain. Behind a proxy that terminates TLS, either let the proxy redirect (DJANGO_SECURE_SSL_REDIRECT=0)
+# or name the header it sets (DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto: https"), else every
+# request looks like plain HTTP and is redirected for ever. DJANGO_SECURE_HSTS_SECONDS=0 turns HSTS off
+# while trying HTTPS out; browsers remember the header for its whole lifetime.
+SECURE_SSL_REDIRECT = _flag("DJANGO_SECURE_SSL_REDIRECT", True)
+_proxy_header = os.environ.get("DJANGO_SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(":")
+    if not _sep or not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            "Environment variable DJANGO_SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https'."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+try:
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+except ValueError as e:
+    raise ImproperlyConfigured("Environment variable DJANGO_SECURE_HSTS_SECONDS must be a number of seconds.") from e
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _flag("DJANGO_SECURE_HSTS_PRELOAD", False)
+# Cookies: HTTPS only (DJANGO_SECURE_COOKIES=0 only for a plain-HTTP trial), out of reach of scripts, and
+# not sent with cross-site POSTs. Wagtail's admin and our pages read the CSRF token from the page, never
+# from the cookie, so the CSRF cookie can be HttpOnly too.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _flag("DJANGO_SECURE_COOKIES", True)
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# The browser may fetch from (connect-src) the public search API and show images and media from the
+# media bucket when they live on other hosts than the CMS.
+_api_origin = urlsplit(SHUYUAN_PUBLIC_API_URL)
+CONTENT_SECURITY_POLICY = {
+    **CONTENT_SECURITY_POLICY,
+    "DIRECTIVES": {**CONTENT_SECURITY_POLICY["DIRECTIVES"]},
+}
+if _api_origin.scheme and _api_origin.netloc:
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _directives["connect-src"] = [*_directives["connect-src"], f"{_api_origin.scheme}://{_api_origin.netloc}"]
 
 # PostgreSQL in production (``postgres://…``); a single-machine install may say ``sqlite:///path`` on
 # purpose, and then keeps the SQLite options of base.py (WAL, immediate transactions).
@@ -35,8 +103,13 @@ DATABASES = {"default": dj_database_url.parse(_require("DATABASE_URL"), conn_max
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"] = {**DATABASES["default"], "CONN_MAX_AGE": 0, "OPTIONS": _SQLITE_OPTIONS}
 
+# One cache shared by every worker process (rate limits count in it): Redis when there is one, else a
+# table in the database (`manage.py createcachetable`). cms/http_checks.py refuses, at start-up, a
+# per-process cache when more than one worker runs (WEB_CONCURRENCY / GRANIAN_WORKERS).
 if os.environ.get("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuyuan_cache"}}
 
 
 def _s3_options(prefix: str) -> dict:
@@ -54,6 +127,19 @@ def _s3_options(prefix: str) -> dict:
         options["access_key"] = _require(f"{prefix}_ACCESS_KEY_ID")
         options["secret_key"] = _require(f"{prefix}_SECRET_ACCESS_KEY")
     return options
+
+
+def _s3_origin(options: dict) -> str:
+    """The origin the browser loads a bucket's objects from (for the CSP); SHUYUAN_CSP_MEDIA_ORIGINS
+    overrides it, e.g. for a custom domain in front of the bucket."""
+    bucket, endpoint = options["bucket_name"], options["endpoint_url"]
+    if not endpoint:
+        region = options["region_name"]
+        return f"https://{bucket}.s3.{region}.amazonaws.com" if region else f"https://{bucket}.s3.amazonaws.com"
+    parts = urlsplit(endpoint)
+    if options["addressing_style"] == "virtual":
+        return f"{parts.scheme}://{bucket}.{parts.netloc}"
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 STORAGES = {**STORAGES}
@@ -74,6 +160,13 @@ if os.environ.get("MEDIA_S3_BUCKET"):
         "OPTIONS": {**_media, "location": "/".join(p for p in (_media["location"].strip("/"), "private") if p),
                     "querystring_auth": True, "file_overwrite": False},
     }
+    # Renditions and media files are fetched from the bucket by the browser (signed URLs).
+    _media_origins = [
+        o.strip() for o in os.environ.get("SHUYUAN_CSP_MEDIA_ORIGINS", _s3_origin(_media)).split(",") if o.strip()
+    ]
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _directives["img-src"] = [*_directives["img-src"], *_media_origins]
+    _directives["media-src"] = [*_directives["media-src"], *_media_origins]
 
 WAGTAILFRONTENDCACHE = {**WAGTAILFRONTENDCACHE}
 if os.environ.get("CDN_CLOUDFRONT_DISTRIBUTION_ID"):

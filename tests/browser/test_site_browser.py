@@ -115,7 +115,7 @@ def test_public_search_page_finds_public_material_only(live_server, browser, set
     box = page.get_by_role("search").get_by_role("combobox").or_(page.get_by_role("search").get_by_role("searchbox"))
     box.first.fill("")
     box.first.press_sequentially("三会")
-    page.wait_for_function("document.querySelectorAll('datalist option').length > 0")
+    page.wait_for_selector("datalist option", state="attached")  # (wait_for_function would need eval, which the CSP forbids)
     options = page.evaluate("[...document.querySelectorAll('datalist option')].map(o => o.value)")
     assert any("三会一课" in o for o in options)
     assert not any("会员内部交流" in o for o in options)
