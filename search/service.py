@@ -7,6 +7,7 @@ it on the configured engine and logs it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -50,13 +51,15 @@ MAX_QUERY_LENGTH = 200
 MAX_SUGGEST_LENGTH = 50
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
-MAX_PAGE = MAX_RESULT_WINDOW  # with page_size=1; in general page * page_size <= MAX_RESULT_WINDOW
+MAX_PAGE = MAX_RESULT_WINDOW  # with page_size=1; deeper pages (page * page_size > MAX_RESULT_WINDOW) are empty
 MAX_FILTER_VALUES = 10
 MAX_FILTER_LENGTH = 100
 SORTS: tuple[str, ...] = ("relevance", "date")
 #: Parameters of ``/api/v2/search/`` that take one value.
 SINGLE_PARAMS: tuple[str, ...] = ("q", "page", "page_size", "sort", "locale", "date_from", "date_to")
 API_PARAMS: frozenset[str] = frozenset(SINGLE_PARAMS) | frozenset(FILTER_PARAMS)
+#: Filters whose values are codes, checked as given (the others are free text, trimmed).
+EXACT_FILTERS: frozenset[str] = frozenset({"kind", "province", "year"})
 YEAR_RE = re.compile(r"[0-9]{4}")
 NUMBER_RE = re.compile(r"[0-9]{1,9}")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -132,8 +135,10 @@ def api_query(params, audiences: frozenset[str]) -> SearchQuery:
     ``params`` is a ``QueryDict``. Any text is a valid ``q`` (it is analysed into words, never parsed
     as engine syntax); only its length is limited. Filter values are matched exactly, so an unknown
     topic simply finds nothing, but malformed ones (a year that isn't four digits, a date that isn't
-    YYYY-MM-DD, a kind or province that doesn't exist) are refused. ``page * page_size`` may not pass
-    :data:`MAX_RESULT_WINDOW`.
+    YYYY-MM-DD, a kind or province that doesn't exist) are refused. An empty value is the parameter
+    left out; values are not trimmed (" date" is not a sort). What the schema allows is answered:
+    a page past :data:`MAX_RESULT_WINDOW` is empty (see :func:`run_api_search`), and so is a date
+    range that ends before it starts.
     """
     unknown = sorted(set(params) - API_PARAMS)
     if unknown:
@@ -147,7 +152,7 @@ def api_query(params, audiences: frozenset[str]) -> SearchQuery:
             raise BadParameter(f"{name} is given more than once")
 
     def single(name: str) -> str:
-        return params.get(name, "").strip()
+        return params.get(name, "")
 
     q = params.get("q", "")
     if len(q) > MAX_QUERY_LENGTH:
@@ -163,12 +168,6 @@ def api_query(params, audiences: frozenset[str]) -> SearchQuery:
 
     size = number("page_size", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     page = number("page", 1, MAX_PAGE)
-    if page * size > MAX_RESULT_WINDOW:
-        raise BadParameter(
-            f"page {page} with page_size {size} reaches past result {MAX_RESULT_WINDOW}, the deepest this search "
-            f"goes (page * page_size <= {MAX_RESULT_WINDOW}; at most page {deepest_page(size)} here): narrow the "
-            "query with filters instead"
-        )
     sort = single("sort") or "relevance"
     if sort not in SORTS:
         raise BadParameter(f"sort must be one of: {', '.join(SORTS)}, not '{sort[:20]}'")
@@ -188,20 +187,21 @@ def api_query(params, audiences: frozenset[str]) -> SearchQuery:
             raise BadParameter(f"{name} must be a date as YYYY-MM-DD, not '{raw[:20]}'") from exc
 
     date_from, date_to = date("date_from"), date("date_to")
-    if date_from and date_to and date_from > date_to:
-        raise BadParameter("date_from is later than date_to")
 
     filters: dict[str, list[str]] = {}
     provinces = province_names()
     for param, field in FILTER_PARAMS.items():
-        values = [v.strip() for v in params.getlist(param) if v.strip()]
-        if not values:
-            continue
+        values = params.getlist(param)
         if len(values) > MAX_FILTER_VALUES:
             raise BadParameter(f"{param} is given more than {MAX_FILTER_VALUES} times")
+        if any(len(value) > MAX_FILTER_LENGTH for value in values):
+            raise BadParameter(f"{param} is longer than {MAX_FILTER_LENGTH} characters")
+        if param not in EXACT_FILTERS:  # free text: trimmed, as the index holds it
+            values = [v.strip() for v in values]
+        values = [v for v in values if v]
+        if not values:
+            continue
         for value in values:
-            if len(value) > MAX_FILTER_LENGTH:
-                raise BadParameter(f"{param} is longer than {MAX_FILTER_LENGTH} characters")
             if param == "year" and not YEAR_RE.fullmatch(value):
                 raise BadParameter(f"year must be four digits (2025), not '{value[:20]}'")
             if param == "kind" and value not in kinds():
@@ -228,7 +228,8 @@ def api_query(params, audiences: frozenset[str]) -> SearchQuery:
 
 
 def suggest_params(params) -> tuple[str, str | None]:
-    """``(prefix, locale)`` of ``/api/v2/search/suggest/``; :class:`BadParameter` says what is wrong."""
+    """``(prefix, locale)`` of ``/api/v2/search/suggest/``; :class:`BadParameter` says what is wrong.
+    An empty ``locale`` is no locale."""
     prefix = params.get("q", "")
     locale = params.get("locale", "") or None
     if len(prefix) > MAX_SUGGEST_LENGTH:
@@ -282,10 +283,20 @@ def is_browse(query: SearchQuery) -> bool:
 
 def run_api_search(query: SearchQuery) -> SearchOutcome:
     """``run_search`` for the JSON endpoint: an empty (or all-whitespace) ``q`` is an empty page,
-    unless a filter or date range is given, which browses what it allows, newest first."""
-    if not query.q and not is_browse(query):
+    unless a filter or date range is given, which browses what it allows, newest first.
+
+    A page reaching past :data:`MAX_RESULT_WINDOW` (which Elasticsearch refuses) has no results, like
+    a page past the last one: the deepest page is searched for the total and the facets, and its
+    results are left out.
+    """
+    if (not query.q and not is_browse(query)) or (query.date_from and query.date_to and query.date_from > query.date_to):
         return SearchOutcome(query=query, results=SearchResults.empty(query), available=True)
-    return run_search(query, source="api")
+    if query.page * query.page_size <= MAX_RESULT_WINDOW:
+        return run_search(query, source="api")
+    outcome = run_search(dataclasses.replace(query, page=deepest_page(query.page_size)), source="api")
+    outcome.results = dataclasses.replace(outcome.results, hits=[], page=query.page)
+    outcome.query = query
+    return outcome
 
 
 def log_query(query: SearchQuery, total: int, source: str) -> int | None:

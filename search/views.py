@@ -14,8 +14,9 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
-from rest_framework.throttling import SimpleRateThrottle
 
+from cms.api.errors import json_error
+from cms.api.throttling import SharedCacheThrottle
 from search import service
 
 RATE_LIMIT = (60, 60)  # requests, seconds; ``SHUYUAN_SEARCH_RATE_LIMIT`` overrides it
@@ -23,12 +24,12 @@ RATE_LIMIT = (60, 60)  # requests, seconds; ``SHUYUAN_SEARCH_RATE_LIMIT`` overri
 SUGGEST_RATE_LIMIT = (300, 60)
 
 
-class SearchRateThrottle(SimpleRateThrottle):
+class SearchRateThrottle(SharedCacheThrottle):
     """DRF's throttle for the search endpoints: per user for signed-in callers, otherwise per client
     address as DRF identifies it (``X-Forwarded-For`` according to ``REST_FRAMEWORK["NUM_PROXIES"]``,
-    else ``REMOTE_ADDR``). History is kept in Django's cache, so workers share it when the cache is
-    shared (Redis in production). The rate, ``SHUYUAN_SEARCH_RATE_LIMIT = (requests, seconds)``, is
-    read on every request."""
+    else ``REMOTE_ADDR``). History is kept in the API's throttle cache
+    (``SHUYUAN_API["THROTTLE_CACHE"]``), which workers must share. The rate,
+    ``SHUYUAN_SEARCH_RATE_LIMIT = (requests, seconds)``, is read on every request."""
 
     scope = "search"
     setting, default = "SHUYUAN_SEARCH_RATE_LIMIT", RATE_LIMIT
@@ -49,9 +50,7 @@ class SuggestRateThrottle(SearchRateThrottle):
     setting, default = "SHUYUAN_SUGGEST_RATE_LIMIT", SUGGEST_RATE_LIMIT
 
 
-def error(message: str, status: int) -> JsonResponse:
-    """The error body of every API endpoint: ``{"message": ...}``."""
-    return JsonResponse({"message": message}, status=status, json_dumps_params={"ensure_ascii": False})
+error = json_error
 
 
 def throttled(request: HttpRequest, throttle_class: type[SearchRateThrottle] = SearchRateThrottle) -> JsonResponse | None:
@@ -66,8 +65,13 @@ def throttled(request: HttpRequest, throttle_class: type[SearchRateThrottle] = S
 
 
 def api_view(view=None, *, throttle_class: type[SearchRateThrottle] = SearchRateThrottle, methods=("GET", "HEAD")):
-    """``methods`` only (GET and HEAD by default), answered like the DRF endpoints: a JSON 405
-    otherwise, then the rate limit."""
+    """``methods`` only (GET and HEAD by default), answered like the DRF endpoints: a JSON 405 with
+    ``Allow`` otherwise, then the rate limit.
+
+    CSRF-exempt like every API view: callers are identified by bearer tokens (or, read-only, by the
+    members' pages' session), and nothing here changes state on a caller's behalf, so a wrong method
+    gets its 405 instead of the CSRF check's 403.
+    """
     if view is None:
         return lambda v: api_view(v, throttle_class=throttle_class, methods=methods)
 
@@ -79,7 +83,7 @@ def api_view(view=None, *, throttle_class: type[SearchRateThrottle] = SearchRate
             return response
         return throttled(request, throttle_class) or view(request, *args, **kwargs)
 
-    return wrapper
+    return csrf_exempt(wrapper)
 
 
 @api_view
@@ -128,7 +132,7 @@ class ClickRateThrottle(SearchRateThrottle):
         return request.method != "POST" or super().allow_request(request, view)
 
 
-@csrf_exempt  # a beacon from the static site (another origin) carries no CSRF token; it only counts a click
+# CSRF-exempt (api_view): a beacon from the static site (another origin) carries no CSRF token; it only counts a click
 @api_view(throttle_class=ClickRateThrottle, methods=("GET", "HEAD", "POST"))
 def click(request: HttpRequest) -> HttpResponse:
     """A click on a search result, for the query log's click-through.

@@ -35,13 +35,16 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.core.checks import register
         from django.db.models.signals import m2m_changed, post_delete, post_save
         from wagtail.images.models import AbstractRendition
         from wagtail.models import Page
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from .content import bump_content_version
+        from .throttling import check_throttle_cache
 
+        register(check_throttle_cache)  # the rate limits' cache alias must exist (SHUYUAN_API["THROTTLE_CACHE"])
         self._page_model = Page
         self._rendition_model = AbstractRendition
         # Anything that can change what a caller may list, or what a listed item says, invalidates the

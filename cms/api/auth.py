@@ -38,20 +38,29 @@ def revoke_family(family: uuid.UUID) -> int:
     return AppToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string, as the schema says: DRF's CharField would also take a number and turn it into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ObtainSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=256, trim_whitespace=False)
-    client = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=256, trim_whitespace=False)
+    client = StrictCharField(max_length=120, required=False, allow_blank=True)
     # the code from the authenticator app (or a recovery code), for accounts with 2FA
-    otp = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    otp = StrictCharField(max_length=16, required=False, allow_blank=True)
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh_token = serializers.CharField(max_length=128)
+    refresh_token = StrictCharField(max_length=128)
 
 
 class RevokeSerializer(serializers.Serializer):
-    token = serializers.CharField(max_length=128)
+    token = StrictCharField(max_length=128)
 
 
 class _TokenView(ApiViewMixin, APIView):

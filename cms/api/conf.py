@@ -13,6 +13,8 @@ DEFAULTS = {
     "MAX_QUERY_STRING_LENGTH": 2000,
     # DRF rate strings per client: anonymous (by IP), token holders (by user), token endpoints (by IP).
     "RATE_LIMITS": {"anon": "600/min", "user": "1200/min", "auth": "20/min"},
+    # The Django cache alias the rate limits (API and search) count in: a store every worker shares.
+    "THROTTLE_CACHE": "default",
     # Remember listing counts, id windows and visible image ids per content version (see views).
     "CACHE_LISTINGS": True,
     # Seconds a rendered listing or detail response is reused for the same query and audiences (it is

@@ -10,6 +10,7 @@ that alters the API shows up in review as a schema diff. Regenerate it with::
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from django.db import models
 from wagtail import fields as wagtail_fields
@@ -33,15 +34,35 @@ def nullable(schema: dict) -> dict:
     return {**schema, "type": [*(kind if isinstance(kind, list) else [kind]), "null"]}
 
 
-def error_responses(*codes: int) -> dict:
+
+
+# A text parameter: any characters but NUL (which databases refuse).
+NO_NUL = "^[^\\x00]*$"
+
+
+@cache
+def nonblank_pattern() -> str:
+    """Text with a character that isn't whitespace (the server trims those values). The whitespace is
+    what Python's ``str.strip()`` removes, spelled out: regex engines disagree on ``\\s`` (some leave
+    out U+001C to U+001F)."""
+    spaces = "".join(f"\\u{ord(c):04x}" for c in map(chr, range(0x10000)) if c.isspace())
+    return f"^[^\\x00]*[^\\x00{spaces}][^\\x00]*$"
+
+
+def error_responses(*codes: int, lockout: bool = False) -> dict:
+    """Error answers, all ``{"message"}``. ``lockout``: a 429 may also be the lockout of an account
+    or address after repeated failed sign-ins (``{"message", "code": "locked"}``, django-axes)."""
     text = {
         400: "A parameter is wrong; the message says which and why.",
         401: "The bearer token is invalid, expired or revoked.",
+        403: "The preview token is not valid or has expired; preview again from the admin.",
         404: "No such item, or not one the caller may read.",
         429: "Too many requests from this client; see Retry-After.",
         503: "The search engine is unavailable right now; see Retry-After.",
     }
-    retry = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 1}}}
+    if lockout:
+        text[429] = "Too many requests, or too many failed sign-ins (the account or address is locked); see Retry-After."
+    retry = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}}
     return {
         str(code): {
             "description": text[code],
@@ -50,6 +71,58 @@ def error_responses(*codes: int) -> dict:
         }
         for code in codes
     }
+
+
+def or_empty(schema: dict) -> dict:
+    """A query parameter whose empty value means "not given"."""
+    return {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+
+
+def text_param(max_length: int | None = None, *, nonblank: bool = False) -> dict:
+    schema = {"type": "string", "pattern": nonblank_pattern() if nonblank else NO_NUL}
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return schema
+
+
+def page_id_param(root: bool = False) -> dict:
+    from .views import MAX_NUMBER
+
+    number = {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}
+    return {"anyOf": [number, {"type": "string", "enum": ["root"]}]} if root else number
+
+
+def names_pattern(names, *, wildcards: bool = False, alone: tuple[str, ...] = ()) -> str:
+    """Wagtail's syntax for ``fields`` and ``order``: names separated by commas, each may be negated
+    with ``-``; empty means the default. ``wildcards`` (``fields``): ``*`` (all fields) first, then
+    only negated names, or ``_`` (no fields) first, then only names. ``alone``: values allowed only on
+    their own (``random``)."""
+    name = "(?:" + "|".join(sorted(names, key=lambda n: (-len(n), n))) + ")"
+    forms = [*alone, f"-?{name}(?:,-?{name})*"]
+    if wildcards:
+        forms += [f"\\*(?:,-{name})*", f"_(?:,{name})*"]
+    return "^(?:" + "|".join(forms) + ")?$"
+
+
+def field_names(viewset, model, *, listing: bool) -> list[str]:
+    names = viewset.get_available_fields(model)
+    if listing:
+        names = [n for n in names if n not in viewset.detail_only_fields]
+    return names
+
+
+def order_names(viewset, model) -> list[str]:
+    """Fields ``order`` accepts, with or without ``search``: database fields the search index can
+    sort by (not relations)."""
+    from wagtail.search.index import FilterField
+
+    indexed = {f.field_name for f in model.get_search_fields() if isinstance(f, FilterField)}
+    names = []
+    for name in viewset.get_available_fields(model, db_fields_only=True):
+        field = model._meta.get_field(name)
+        if name in indexed and not field.is_relation:
+            names.append(name)
+    return names
 
 
 def ok(schema: dict, description: str = "OK") -> dict:
@@ -147,7 +220,14 @@ def components() -> dict:
         "Error": {
             "type": "object",
             "required": ["message"],
-            "properties": {"message": {"type": "string"}},
+            "properties": {
+                "message": {"type": "string"},
+                "code": {
+                    "type": "string",
+                    "description": "for some errors, what a client can act on: `locked` (too many failed "
+                    "sign-ins), `otp_required`, `otp_invalid` (two-factor sign-in)",
+                },
+            },
         },
         "ListingMeta": {
             "type": "object",
@@ -282,9 +362,11 @@ def components() -> dict:
             "type": "object",
             "required": ["username", "password"],
             "properties": {
-                "username": {"type": "string", "maxLength": 150},
-                "password": {"type": "string", "maxLength": 256},
-                "client": {"type": "string", "maxLength": 120, "description": "a name for this device"},
+                "username": {**text_param(150, nonblank=True), "minLength": 1},
+                "password": {**text_param(256), "minLength": 1},
+                "client": {**text_param(120), "description": "a name for this device"},
+                "otp": {**text_param(16), "description": "for accounts with two-factor sign-in: the code from "
+                        "the authenticator app, or a recovery code"},
             },
         },
         "TokenPair": {
@@ -332,15 +414,30 @@ def query(name, schema, description="", **extra) -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description, **extra}
 
 
-def listing_parameters(limit_max: int) -> list[dict]:
-    text = {"type": "string", "maxLength": api_setting("MAX_PARAM_LENGTH")}
+def fields_param(viewset, model, *, listing: bool) -> dict:
+    names = field_names(viewset, model, listing=listing)
+    return query(
+        "fields",
+        {"type": "string", "pattern": names_pattern(names, wildcards=True), "maxLength": api_setting("MAX_PARAM_LENGTH")},
+        "fields to add (`title,slug`), remove (`-title`), all (`*`) or start empty (`_`); those listed "
+        "here always, and with a page type, that type's own fields",
+    )
+
+
+def listing_parameters(limit_max: int, viewset, model) -> list[dict]:
+    orderable = order_names(viewset, model)
     return [
         query("limit", {"type": "integer", "minimum": 0, "maximum": limit_max}, "items per page (default 20)"),
         query("offset", {"type": "integer", "minimum": 0, "maximum": 100_000}, "items to skip"),
-        query("fields", text, "fields to add (`title,body`), remove (`-title`), all (`*`) or start empty (`_`)"),
-        query("order", text, "field to order by, `-` for descending, or `random`"),
-        query("search", {**text, "minLength": 1}, "full-text search"),
-        query("search_operator", {"type": "string", "enum": ["and", "or"]}),
+        fields_param(viewset, model, listing=True),
+        query(
+            "order",
+            {"type": "string", "pattern": names_pattern(orderable, alone=("random",)), "maxLength": api_setting("MAX_PARAM_LENGTH")},
+            "fields to order by, `-` for descending (with a page type, its own fields too, unless searching), "
+            "or `random` (then `offset` is ignored; with `search`, matches come in no particular order)",
+        ),
+        query("search", {**text_param(api_setting("MAX_PARAM_LENGTH"), nonblank=True), "minLength": 1}, "full-text search"),
+        query("search_operator", {"type": "string", "enum": ["and", "or"]}, "with `search`: all words, or any"),
     ]
 
 
@@ -359,33 +456,37 @@ def search_window() -> int:
 def search_parameters() -> list[dict]:
     from search import service as svc
 
-    free = {"type": "string", "minLength": 1, "maxLength": svc.MAX_FILTER_LENGTH}
+    # Filter values: an empty one is ignored, so each item schema admits "" (in its own terms, not
+    # through anyOf, which schemathesis's negative generation misreads inside arrays).
+    free = text_param(svc.MAX_FILTER_LENGTH)
 
     def many(name, items, description):
         schema = {"type": "array", "items": items, "maxItems": svc.MAX_FILTER_VALUES}
-        return query(name, schema, description, style="form", explode=True)
+        return query(name, schema, description + "; empty values are ignored", style="form", explode=True)
 
     provinces = svc.province_names()
     return [
-        query("q", {"type": "string", "maxLength": svc.MAX_QUERY_LENGTH},
+        query("q", text_param(svc.MAX_QUERY_LENGTH),
               "the words to find; any text (empty: an empty page, or with a filter or date range every match of those, newest first)"),
-        query("page", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE, "default": 1},
-              f"page number; `page * page_size` at most {svc.MAX_RESULT_WINDOW}"),
-        query("page_size", {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE,
-                            "default": svc.DEFAULT_PAGE_SIZE}, "results per page"),
-        query("sort", {"type": "string", "enum": list(svc.SORTS), "default": "relevance"},
+        query("page", or_empty({"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE, "default": 1}),
+              f"page number; results stop at result {svc.MAX_RESULT_WINDOW}: a page past it is empty, like a page "
+              "past the last result"),
+        query("page_size", or_empty({"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE,
+                                     "default": svc.DEFAULT_PAGE_SIZE}), "results per page"),
+        query("sort", or_empty({"type": "string", "enum": list(svc.SORTS), "default": "relevance"}),
               "best matches first (word matching; for questions of 5 letters or more the best 100 are "
               "re-ranked by meaning), or newest first"),
-        query("locale", {"type": "string", "enum": list(svc.locale_codes())}, "only content in this language"),
-        query("date_from", {"type": "string", "format": "date"}, "content dated on or after (YYYY-MM-DD)"),
-        query("date_to", {"type": "string", "format": "date"}, "content dated on or before (YYYY-MM-DD)"),
-        many("kind", {"type": "string", "enum": list(svc.kinds())}, "kind of content (facet `kind`)"),
+        query("locale", or_empty({"type": "string", "enum": list(svc.locale_codes())}), "only content in this language"),
+        query("date_from", or_empty({"type": "string", "format": "date"}), "content dated on or after (YYYY-MM-DD)"),
+        query("date_to", or_empty({"type": "string", "format": "date"}),
+              "content dated on or before (YYYY-MM-DD); before `date_from`: nothing"),
+        many("kind", {"type": "string", "enum": ["", *svc.kinds()]}, "kind of content (facet `kind`)"),
         many("type", free, "study materials of a material type, by name (facet `material_type`)"),
         many("topic", free, "study materials of a topic, by name (facet `topics`)"),
-        many("year", {"type": "string", "pattern": "^[0-9]{4}$"}, "content of a year (facet `year`)"),
+        many("year", {"type": "string", "pattern": "^(?:[0-9]{4})?$"}, "content of a year (facet `year`)"),
         many("column", free, "articles of a column, by its title (facet `column`)"),
         many("category", free, "red exhibitions of a category, by name"),
-        many("province", {"type": "string", "enum": [*provinces, *provinces.values()]},
+        many("province", {"type": "string", "enum": ["", *provinces, *provinces.values()]},
              "red exhibitions of a province, by code (`beijing`) or name (`北京市`)"),
     ]
 
@@ -394,8 +495,8 @@ def suggest_parameters() -> list[dict]:
     from search import service as svc
 
     return [
-        query("q", {"type": "string", "maxLength": svc.MAX_SUGGEST_LENGTH}, "what the user typed so far"),
-        query("locale", {"type": "string", "enum": list(svc.locale_codes())}, "only titles in this language"),
+        query("q", text_param(svc.MAX_SUGGEST_LENGTH), "what the user typed so far"),
+        query("locale", or_empty({"type": "string", "enum": list(svc.locale_codes())}), "only titles in this language"),
     ]
 
 
@@ -459,25 +560,34 @@ def search_components() -> dict:
 
 def build_schema() -> dict:
     from django.conf import settings
+    from wagtail.documents import get_document_model
+    from wagtail.models import Page
+
+    from .filters import content_languages
+    from .views import MAX_NUMBER, DocumentsViewSet, ImagesViewSet, PagesViewSet
 
     limit_max = getattr(settings, "WAGTAILAPI_LIMIT_MAX", 20)
-    text = {"type": "string", "maxLength": api_setting("MAX_PARAM_LENGTH")}
-    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    text = text_param(api_setting("MAX_PARAM_LENGTH"))
+    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_NUMBER}}
+    image_model, document_model = get_image_model(), get_document_model()
     page_filters = [
-        query("type", text, "page type(s), e.g. `cms.ArticlePage`; enables that type's fields and filters"),
-        query("child_of", {"type": "integer", "minimum": 1}, "pages whose parent is this page"),
-        query("descendant_of", {"type": "integer", "minimum": 1}, "pages below this page"),
-        query("ancestor_of", {"type": "integer", "minimum": 1}, "pages above this page"),
-        query("translation_of", {"type": "integer", "minimum": 1}, "translations of this page"),
-        query("locale", text, "language code: zh-hans, zh-hant or en"),
-        query("column", text, "articles of a column (id or slug)"),
+        query("type", or_empty({"type": "string", "enum": [f"{m._meta.app_label}.{m.__name__}" for m in page_models()]}),
+              "a page type; enables that type's fields, filters and orderings"),
+        query("child_of", page_id_param(root=True), "pages whose parent is this page (`root`: the site's home page); "
+              "a page that doesn't exist or that the caller can't read has no children"),
+        query("descendant_of", page_id_param(root=True), "pages below this page"),
+        query("ancestor_of", page_id_param(), "pages above this page"),
+        query("translation_of", page_id_param(), "translations of this page"),
+        query("locale", {"type": "string", "enum": content_languages()}, "language of the pages"),
+        query("column", text, "articles of a column (id or slug); an unknown one matches nothing"),
         query("topic", text, "study materials of a topic (id or slug)"),
         query("material_type", text, "study materials of a type (id or slug)"),
         query("province", {"type": "string", "enum": list(Province.values)}, "red exhibitions of a province"),
         query("category", text, "red exhibitions of a category (id or slug)"),
         query("tag", text, "articles with this tag"),
         query("date_from", {"type": "string", "format": "date"}, "content date on or after (YYYY-MM-DD)"),
-        query("date_to", {"type": "string", "format": "date"}, "content date on or before (YYYY-MM-DD)"),
+        query("date_to", {"type": "string", "format": "date"}, "content date on or before (YYYY-MM-DD); before "
+              "`date_from`: nothing"),
         query("rich_text_format", {"type": "string", "enum": ["html"]}),
     ]
     listing = {
@@ -496,7 +606,7 @@ def build_schema() -> dict:
                 "operationId": "listPages",
                 "tags": ["pages"],
                 "summary": "Pages the caller may read",
-                "parameters": listing_parameters(limit_max) + page_filters,
+                "parameters": listing_parameters(limit_max, PagesViewSet, Page) + page_filters,
                 "responses": {
                     **ok({**listing, "properties": {**listing["properties"], "items": {"type": "array", "items": ref("Page")}}}),
                     **error_responses(400, 401, 429),
@@ -508,7 +618,11 @@ def build_schema() -> dict:
                 "operationId": "getPage",
                 "tags": ["pages"],
                 "summary": "One page with every field of its type",
-                "parameters": [id_param, query("fields", text), query("rich_text_format", {"type": "string", "enum": ["html"]})],
+                "parameters": [
+                    id_param,
+                    fields_param(PagesViewSet, Page, listing=False),
+                    query("rich_text_format", {"type": "string", "enum": ["html"]}),
+                ],
                 "responses": {**ok(ref("Page")), **error_responses(400, 401, 404, 429)},
             }
         },
@@ -517,7 +631,7 @@ def build_schema() -> dict:
                 "operationId": "listImages",
                 "tags": ["images"],
                 "summary": "Images used by pages the caller may read",
-                "parameters": listing_parameters(limit_max),
+                "parameters": listing_parameters(limit_max, ImagesViewSet, image_model),
                 "responses": {
                     **ok({**listing, "properties": {**listing["properties"], "items": {"type": "array", "items": ref("ImageItem")}}}),
                     **error_responses(400, 401, 429),
@@ -528,7 +642,7 @@ def build_schema() -> dict:
             "get": {
                 "operationId": "getImage",
                 "tags": ["images"],
-                "parameters": [id_param, query("fields", text)],
+                "parameters": [id_param, fields_param(ImagesViewSet, image_model, listing=False)],
                 "responses": {**ok(ref("ImageItem")), **error_responses(400, 401, 404, 429)},
             }
         },
@@ -537,7 +651,7 @@ def build_schema() -> dict:
                 "operationId": "listDocuments",
                 "tags": ["documents"],
                 "summary": "Documents whose audience the caller may read",
-                "parameters": listing_parameters(limit_max),
+                "parameters": listing_parameters(limit_max, DocumentsViewSet, document_model),
                 "responses": {
                     **ok({**listing, "properties": {**listing["properties"], "items": {"type": "array", "items": ref("DocumentItem")}}}),
                     **error_responses(400, 401, 429),
@@ -548,7 +662,7 @@ def build_schema() -> dict:
             "get": {
                 "operationId": "getDocument",
                 "tags": ["documents"],
-                "parameters": [id_param, query("fields", text)],
+                "parameters": [id_param, fields_param(DocumentsViewSet, document_model, listing=False)],
                 "responses": {**ok(ref("DocumentItem")), **error_responses(400, 401, 404, 429)},
             }
         },
@@ -559,7 +673,10 @@ def build_schema() -> dict:
                 "summary": "The file, for callers who may read it",
                 "parameters": [id_param],
                 "responses": {
-                    "200": {"description": "The file", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "200": {
+                        "description": "The file, with its own media type (PDF, Word, audio ...)",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+                    },
                     "302": {"description": "Redirect to the file in remote storage"},
                     **error_responses(400, 401, 404, 429),
                 },
@@ -571,7 +688,7 @@ def build_schema() -> dict:
                 "tags": ["auth"],
                 "security": [],
                 "requestBody": body("TokenRequest"),
-                "responses": {**ok(ref("TokenPair")), **error_responses(400, 401, 429)},
+                "responses": {**ok(ref("TokenPair")), **error_responses(400, 401, 429, lockout=True)},
             }
         },
         "/api/v2/auth/token/refresh/": {
@@ -582,7 +699,7 @@ def build_schema() -> dict:
                 "description": "Rotates the refresh token; replaying an old one signs the session out.",
                 "requestBody": {**json_body, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["refresh_token"],
-                    "properties": {"refresh_token": {"type": "string", "maxLength": 128}},
+                    "properties": {"refresh_token": {**text_param(128, nonblank=True), "minLength": 1}},
                 }}}},
                 "responses": {**ok(ref("TokenPair")), **error_responses(400, 401, 429)},
             }
@@ -595,7 +712,7 @@ def build_schema() -> dict:
                 "description": "Signs out the session of an access or refresh token.",
                 "requestBody": {**json_body, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["token"],
-                    "properties": {"token": {"type": "string", "maxLength": 128}},
+                    "properties": {"token": {**text_param(128, nonblank=True), "minLength": 1}},
                 }}}},
                 "responses": {
                     **ok({"type": "object", "required": ["revoked"], "properties": {"revoked": {"type": "boolean"}}}),
@@ -616,8 +733,14 @@ def build_schema() -> dict:
                 "tags": ["preview"],
                 "summary": "A draft, given the short-lived token an editor's preview link carries",
                 "security": [],
-                "parameters": [{**query("token", {"type": "string", "maxLength": 1000}), "required": True}],
-                "responses": {**ok(ref("Page")), **error_responses(400, 404, 429)},
+                "parameters": [
+                    {
+                        **query("token", {"type": "string", "pattern": "^[A-Za-z0-9_:.-]+$", "minLength": 1,
+                                          "maxLength": api_setting("MAX_PARAM_LENGTH")}, "the token of the preview link"),
+                        "required": True,
+                    }
+                ],
+                "responses": {**ok(ref("Page")), **error_responses(400, 403, 404, 429)},
             }
         },
         "/api/v2/schema/": {
@@ -669,6 +792,23 @@ def build_schema() -> dict:
             }
         },
         "/api/v2/search/click/": {
+            "get": {
+                "operationId": "search_click_link",
+                "tags": ["search"],
+                "summary": "Follow a result link of the members' search page, counting the click",
+                "description": "Records the click when `log`, `doc` and `pos` are valid, then redirects to `to` "
+                "(a local path; anything else goes to `/`). Never an error: a link always leads somewhere.",
+                "parameters": [
+                    query("to", {"type": "string"}, "where to go: a path on this site"),
+                    query("log", {"type": "string"}, "`log_id` of the search"),
+                    query("doc", {"type": "string"}, "the result's `id`"),
+                    query("pos", {"type": "string"}, "the result's position"),
+                ],
+                "responses": {
+                    "302": {"description": "To `to`.", "headers": {"Location": {"schema": {"type": "string"}}}},
+                    **error_responses(401),
+                },
+            },
             "post": {
                 "operationId": "search_click",
                 "tags": ["search"],
@@ -685,7 +825,8 @@ def build_schema() -> dict:
                                 "type": "object",
                                 "required": ["log", "doc", "pos"],
                                 "properties": {
-                                    "log": {"type": "integer", "minimum": 0, "description": "`log_id` of the search"},
+                                    "log": {"type": "integer", "minimum": 0, "maximum": 999_999_999,
+                                            "description": "`log_id` of the search"},
                                     "doc": {"type": "string", "pattern": f"^{click_doc_pattern()}$",
                                             "description": "the result's `id`"},
                                     "pos": {"type": "integer", "minimum": 1, "maximum": search_window(),

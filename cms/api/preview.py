@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.http import urlencode
+from rest_framework.exceptions import PermissionDenied as TokenRefused
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from wagtail.api.v2.utils import BadRequestError
@@ -39,12 +40,14 @@ def make_token(page: Page, revision: Revision) -> str:
 
 
 def read_token(token: str) -> dict:
+    """The token's content; a 403 when it is forged, altered or expired (a 400 is for a request the
+    caller could have known was wrong: a token that is well-formed may still be refused)."""
     try:
         return signing.loads(token, salt=SALT, max_age=api_setting("PREVIEW_TOKEN_TTL"))
     except signing.SignatureExpired as exc:
-        raise BadRequestError("the preview token has expired; preview again from the admin") from exc
+        raise TokenRefused("the preview token has expired; preview again from the admin") from exc
     except signing.BadSignature as exc:
-        raise BadRequestError("the preview token is not valid") from exc
+        raise TokenRefused("the preview token is not valid") from exc
 
 
 def draft_audience(page: Page, draft: Page) -> visibility.Audience:
@@ -100,7 +103,10 @@ class PreviewView(ApiViewMixin, APIView):
         viewset.args, viewset.kwargs = (), {}
         viewset._cached_object = draft
         resolver = Resolver(
-            request, request.user, audiences=frozenset({visibility.Audience.PUBLIC.value, visibility.Audience.MEMBERS.value})
+            request,
+            request.user,
+            audiences=frozenset({visibility.Audience.PUBLIC.value, visibility.Audience.MEMBERS.value}),
+            draft=True,  # files that follow their pages show in the preview of the draft that uses them
         )
         resolver.prepare([draft])
         viewset._resolver = resolver

@@ -1,11 +1,54 @@
-"""Per-client rate limits. Rates come from ``SHUYUAN_API["RATE_LIMITS"]`` at request time."""
+"""Per-client rate limits. Rates come from ``SHUYUAN_API["RATE_LIMITS"]`` at request time.
 
+The request history lives in the Django cache named by ``SHUYUAN_API["THROTTLE_CACHE"]`` (the
+``default`` alias unless configured). A limit is only a limit if every worker counts in the same
+place: with several worker processes that cache must be a shared store (Redis, or Django's database
+cache), never the per-process local-memory cache. ``check_throttle_cache`` (a system check) refuses an
+alias that isn't configured.
+"""
+
+from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import SimpleRateThrottle
 
 from .conf import api_setting
 
 
-class _SettingsRateThrottle(SimpleRateThrottle):
+def throttle_cache():
+    """The cache every rate limit of the API and the search endpoints counts in."""
+    alias = api_setting("THROTTLE_CACHE")
+    try:
+        return caches[alias]
+    except InvalidCacheBackendError as exc:
+        raise ImproperlyConfigured(f"SHUYUAN_API['THROTTLE_CACHE'] names the cache {alias!r}, which CACHES doesn't define") from exc
+
+
+def check_throttle_cache(app_configs=None, **kwargs):
+    from django.core.checks import Error
+
+    alias = api_setting("THROTTLE_CACHE")
+    configured = getattr(settings, "CACHES", None) or {"default": {}}
+    if alias not in configured:
+        return [
+            Error(
+                f"SHUYUAN_API['THROTTLE_CACHE'] names the cache {alias!r}, which CACHES doesn't define.",
+                hint=f"Add {alias!r} to CACHES (a store all workers share, such as Redis or the database cache).",
+                id="shuyuan_api.E001",
+            )
+        ]
+    return []
+
+
+class SharedCacheThrottle(SimpleRateThrottle):
+    """DRF's throttle, counting in ``throttle_cache()`` instead of the default cache."""
+
+    @property
+    def cache(self):
+        return throttle_cache()
+
+
+class _SettingsRateThrottle(SharedCacheThrottle):
     def get_rate(self):
         return api_setting("RATE_LIMITS").get(self.scope)
 

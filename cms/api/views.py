@@ -18,20 +18,12 @@ from django.db.models import Count, Prefetch, QuerySet, Window
 from django.db.models.sql.where import AND
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.urls import path
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, MethodNotAllowed
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from taggit.managers import TaggableManager
 from wagtail import fields as wagtail_fields
-from wagtail.api.v2.filters import (
-    AncestorOfFilter,
-    ChildOfFilter,
-    DescendantOfFilter,
-    OrderingFilter,
-    SearchFilter,
-    TranslationOfFilter,
-)
 from wagtail.api.v2.pagination import WagtailPagination
 from wagtail.api.v2.utils import BadRequestError, page_models_from_string
 from wagtail.api.v2.views import BaseAPIViewSet, PagesAPIViewSet
@@ -46,11 +38,25 @@ from . import fields as api_fields
 from .authentication import BearerTokenAuthentication
 from .conf import api_setting
 from .content import IMAGE_IDS_TTL, Resolver, cache_timeout, content_version, visible_image_id_list
-from .filters import CUSTOM_FILTERS, SafeFieldsFilter, SafeLocaleFilter, ShuyuanFilter, VisibleSearchFilter
+from .filters import (
+    CUSTOM_FILTERS,
+    AncestorOfFilter,
+    ChildOfFilter,
+    DescendantOfFilter,
+    SafeFieldsFilter,
+    SafeLocaleFilter,
+    SafeOrderingFilter,
+    SafeSearchFilter,
+    ShuyuanFilter,
+    TranslationOfFilter,
+    VisibleSearchFilter,
+)
 from .throttling import ClientRateThrottle
 
 SCHEMA_PATH = Path(__file__).with_name("openapi.json")
 MAX_NUMBER = 2**53  # larger ids and offsets overflow database integers
+# Parameters that take a number (free-text ones may be long digit strings: a search, a slug).
+INTEGER_PARAMS = frozenset({"limit", "offset", "child_of", "descendant_of", "ancestor_of", "translation_of"})
 MAX_OFFSET = 100_000
 COUNT_TTL = 60
 
@@ -68,7 +74,7 @@ def check_query_limits(request) -> None:
         if len(values) > 1:
             raise BadRequestError(f"{name} is given more than once")
         number = values[0].lstrip("-")
-        if _is_number(number) and int(number) > MAX_NUMBER:
+        if name in INTEGER_PARAMS and _is_number(number) and int(number) > MAX_NUMBER:
             raise BadRequestError(f"{name} is too large (at most {MAX_NUMBER})")
     offset = request.GET.get("offset", "0")
     if _is_number(offset) and int(offset) > MAX_OFFSET:
@@ -208,6 +214,9 @@ class ApiViewMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            raise MethodNotAllowed(request.method)  # before the parameters: a wrong method is a 405
         check_query_limits(request)
         if int(kwargs.get("pk") or 0) > MAX_NUMBER:
             raise Http404("not found")
@@ -312,7 +321,7 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
         AncestorOfFilter,
         DescendantOfFilter,
         ShuyuanFilter,
-        OrderingFilter,
+        SafeOrderingFilter,
         TranslationOfFilter,
         SafeLocaleFilter,
         VisibleSearchFilter,  # last: search results can't be filtered further
@@ -466,7 +475,7 @@ class ImagesViewSet(ApiViewMixin, ImagesAPIViewSet):
     """Images whose effective audience the caller may read (``media.audience``: explicitly public or
     members, or used by a page the caller can see; see ``content.visible_image_ids``), with renditions."""
 
-    filter_backends = [SafeFieldsFilter, OrderingFilter, SearchFilter]
+    filter_backends = [SafeFieldsFilter, SafeOrderingFilter, SafeSearchFilter]
     response_ttl_cap = IMAGE_IDS_TTL  # which images are listed follows the reference index (background tasks)
     body_fields = ImagesAPIViewSet.body_fields + ["alt", "source", "credit", "renditions"]
     listing_default_fields = ImagesAPIViewSet.listing_default_fields + ["width", "height", "renditions"]
@@ -502,7 +511,7 @@ class DocumentsViewSet(ApiViewMixin, DocumentsAPIViewSet):
     or the pages that use the file); downloads go through ``download/``. ``audience`` is that effective
     audience as the caller sees it: public or members."""
 
-    filter_backends = [SafeFieldsFilter, OrderingFilter, SearchFilter]
+    filter_backends = [SafeFieldsFilter, SafeOrderingFilter, SafeSearchFilter]
     body_fields = DocumentsAPIViewSet.body_fields + ["audience", "file_extension", "file_size"]
     listing_default_fields = DocumentsAPIViewSet.listing_default_fields + ["audience", "file_extension"]
 

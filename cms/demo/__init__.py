@@ -204,7 +204,8 @@ class DemoBuilder:
         return self.summary
 
     def accounts(self) -> None:
-        """Demo users for each role: a member (会员), a branch editor who submits, a reviewer who approves.
+        """Demo users for each role: a member (会员), a branch editor who submits, a reviewer who approves,
+        and the system, security and audit administrators.
 
         Branch editors are in Wagtail's "Editors" group (may edit, not publish) and reviewers in
         "Moderators", which the default "Moderators approval" workflow asks to approve.
@@ -220,6 +221,10 @@ class DemoBuilder:
             ("member", "示例会员", visibility.members_group()),
             ("branch_editor", "支部编辑", Group.objects.filter(name="Editors").first()),
             ("reviewer", "党委审核", Group.objects.filter(name="Moderators").first()),
+            # 三员分立: the three administrators (groups made by ``setup_roles``, which ./dev up runs first)
+            ("system_admin", "系统管理员", Group.objects.filter(name="系统管理员").first()),
+            ("security_admin", "安全管理员", Group.objects.filter(name="安全管理员").first()),
+            ("auditor", "审计管理员", Group.objects.filter(name="审计管理员").first()),
         ]
         visibility.internal_group()
         created = []

@@ -37,6 +37,9 @@ def _session_user(request) -> bool:
     session = getattr(request, "session", None)
     return (
         session is not None
+        # without a session cookie there is no login to limit; not reading the session then keeps
+        # anonymous answers free of "Vary: Cookie", so a CDN may cache them
+        and settings.SESSION_COOKIE_NAME in request.COOKIES
         and not request.META.get("HTTP_AUTHORIZATION")
         and session.get(SESSION_KEY) is not None
         and request.user.is_authenticated

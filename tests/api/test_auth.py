@@ -135,3 +135,41 @@ class CorsTests(TestCase):
     def test_other_origin(self):
         response = ApiClient().get("/api/v2/pages/", HTTP_ORIGIN="https://evil.example.com")
         self.assertNotIn("Access-Control-Allow-Origin", response)
+
+
+@override_settings(SHUYUAN_API=NO_LIMITS, SHUYUAN_LOGIN_FAILURE_LIMIT=3)
+class TokenEndpointAnswersTests(TestCase):
+    """The token endpoint answers only what the schema says: strings where it says strings, and the
+    lockout after repeated failures as the documented JSON 429 with Retry-After."""
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.member = make_user("carol", visibility.members_group())
+
+    def test_numbers_are_not_accepted_as_strings(self):
+        for body in ({"username": 123, "password": "pw-carol"}, {"username": "carol", "password": 1234}):
+            status, data = post(ApiClient(), "/api/v2/auth/token/", body)
+            self.assertEqual(status, 400, body)
+            self.assertIn("message", data)
+        status, data = post(ApiClient(), "/api/v2/auth/token/revoke/", {"token": -13291})
+        self.assertEqual(status, 400)
+
+    def test_lockout_is_the_documented_json_429(self):
+        from cms.api.views import committed_schema
+
+        documented = committed_schema()["paths"]["/api/v2/auth/token/"]["post"]["responses"]
+        self.assertIn("429", documented)
+        statuses = [
+            post(ApiClient(), "/api/v2/auth/token/", {"username": "carol", "password": "wrong"})[0] for _ in range(3)
+        ]
+        self.assertEqual(statuses, [401, 401, 429])  # the failure that reaches the limit locks
+        response = ApiClient().post(
+            "/api/v2/auth/token/", data=json.dumps({"username": "carol", "password": "pw-carol"}),
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 429)  # the right password, too late
+        self.assertEqual(response["Content-Type"], "application/json")
+        self.assertEqual(response.json()["code"], "locked")
+        self.assertIsInstance(response.json()["message"], str)
+        self.assertGreaterEqual(int(response["Retry-After"]), 1)
+        self.assertIn("no-store", response["Cache-Control"])

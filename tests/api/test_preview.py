@@ -53,11 +53,11 @@ class PreviewTests(TestCase):
 
     def test_tampered_and_expired_tokens(self):
         token = make_token(self.site["article"], self.revision)
-        self.assertEqual(ApiClient().get("/api/v2/preview/", {"token": token + "x"}).status_code, 400)
+        self.assertEqual(ApiClient().get("/api/v2/preview/", {"token": token + "x"}).status_code, 403)
         self.assertEqual(ApiClient().get("/api/v2/preview/").status_code, 400)
         with self.settings(SHUYUAN_API={**NO_LIMITS, "PREVIEW_TOKEN_TTL": -1}):
             response = ApiClient().get("/api/v2/preview/", {"token": token})
-        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.status_code, 403)
         self.assertIn("expired", response.json()["message"])
 
     def test_internal_pages_are_not_previewed_outside_the_cms(self):

@@ -95,6 +95,38 @@ class ResponseCacheTests(TestCase):
         self.assertNotIn(self.site.members_article.pk, anonymous_ids)
         self.assertNotIn(self.site.members_article.pk, {item["id"] for item in self.get(ARTICLES)["items"]})
 
+    def test_a_members_answer_is_never_served_to_anyone_else(self):
+        """Member first, then anonymous, then a signed-in non-member (who shares the public answer):
+        each gets their audience's items, and the caching headers of their own request, even when the
+        body comes from the cache."""
+        from cms import visibility
+
+        from .helpers import make_user, token_for
+
+        member = ApiClient(token_for(make_user("m-first", visibility.members_group())))
+        plain = ApiClient(token_for(make_user("p-second")))
+        hidden = self.site.members_article.pk
+        for url in (ARTICLES, f"/api/v2/pages/{hidden}/"):
+            with self.subTest(url=url):
+                cache.clear()
+                first = member.get(url)
+                self.assertEqual(first.status_code, 200)
+                self.assertIn("no-store", first["Cache-Control"])
+                anonymous = ApiClient().get(url)
+                if url == ARTICLES:
+                    self.assertNotIn(hidden, [item["id"] for item in anonymous.json()["items"]])
+                else:
+                    self.assertEqual(anonymous.status_code, 404)
+                self.assertNotIn("private", anonymous.get("Cache-Control", ""))
+                self.assertIn("Authorization", anonymous["Vary"])
+                public = plain.get(url)
+                self.assertEqual(public.status_code, anonymous.status_code)
+                self.assertEqual(public.content, anonymous.content)  # the same audience: the same answer
+                self.assertIn("private", public["Cache-Control"])
+                again = member.get(url)
+                self.assertEqual(again.content, first.content)
+                self.assertIn("private", again["Cache-Control"])
+
     def test_errors_are_not_kept(self):
         self.assertEqual(ApiClient().get("/api/v2/pages/?type=cms.Nothing").status_code, 400)
         self.assertEqual(ApiClient().get("/api/v2/pages/?type=cms.Nothing").status_code, 400)
