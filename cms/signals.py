@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, ReferenceIndex
 from wagtail.signals import page_published, page_unpublished
 
 from cms import visibility
@@ -126,3 +126,15 @@ def admin_in_simplified_chinese(sender, instance, created, raw=False, **kwargs):
     from wagtail.users.models import UserProfile
 
     UserProfile.objects.get_or_create(user=instance, defaults={"preferred_language": settings.LANGUAGE_CODE})
+
+
+@receiver(page_published)
+def index_references_on_publish(sender, instance, **kwargs):
+    """Record which files the published page uses now, in the publishing transaction.
+
+    A file that follows its pages is public once a public page uses it (``media.audience`` asks the
+    ReferenceIndex). Wagtail updates the index in a background job, which may run after the publish
+    that needs it: the page's new image would be left out of the static site, and nothing would publish
+    it later. The job still runs and finds the index already current.
+    """
+    ReferenceIndex.create_or_update_for_object(instance)

@@ -269,6 +269,19 @@ class FileAudienceTests(ForgetRenditions, TestCase):
         self.assertEqual(effective_audience(self.files["draft"]), "public")
         self.assertEqual(status(Client(), self.files["draft"].url), 200)
 
+    def test_a_file_is_public_as_soon_as_its_page_is_published_before_wagtails_index_job_runs(self):
+        # Outside the tests Wagtail's reference-index job runs later in the worker, perhaps after the
+        # publish that needs it; the publish itself must record what the page uses.
+        from wagtail.signal_handlers import disable_reference_index_auto_update
+
+        image = make_image("新封面")
+        article = self.tree.articles[0]
+        with disable_reference_index_auto_update():
+            article.cover_image = image
+            article.save_revision().publish()
+        self.assertEqual(effective_audience(image), "public")
+        self.assertEqual(status(Client(), rendition_url(image)), 200)
+
 
 @override_settings(SHUYUAN_API=NO_LIMITS)
 class StaticFolderTests(ForgetRenditions, TestCase):
