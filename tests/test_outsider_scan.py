@@ -116,9 +116,8 @@ class OutsiderScanTests(TestCase):
         # 2. The API, the search API and the CMS front end, anonymously.
         def get(url: str):
             response = self.client.get(url, HTTP_HOST="localhost")
-            body = b"" if response.streaming else response.content
-            if response.streaming:
-                response.close()
+            # consuming a streamed body closes it, as a WSGI server would
+            body = b"".join(response.streaming_content) if response.streaming else response.content
             return response.status_code, body.decode(errors="replace")
 
         bodies = []

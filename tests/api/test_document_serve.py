@@ -37,7 +37,6 @@ class DocumentServeTests(TestCase):
         response = client.get(self.docs[audience].url)
         if response.streaming:
             b"".join(response.streaming_content)
-            response.close()
         return response.status_code
 
     def test_public_documents_are_served_to_anyone(self):

@@ -82,7 +82,6 @@ def fetch(client, url):
     response = client.get(url, HTTP_HOST="localhost")
     if response.streaming:
         b"".join(response.streaming_content)
-        response.close()
     return response
 
 
@@ -95,7 +94,6 @@ class VisibilityInvariantTests(TestCase):
             response = client.get(url, HTTP_HOST="localhost")
             if response.streaming:
                 content = b"".join(response.streaming_content)
-                response.close()
             else:
                 content = response.content
             self.assertEqual(response.status_code, expect, f"{url}: {content[:300]}")
