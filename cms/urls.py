@@ -16,7 +16,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.api import api_urlpatterns
 from cms.security import views as security_views
-from media.views import ImageServeView
+from media.views import ImageServeView, serve_media_file
 
 urlpatterns = [
     path("", RedirectView.as_view(url=f"/{settings.LANGUAGE_CODE}/", permanent=False), name="root"),
@@ -32,12 +32,15 @@ urlpatterns = [
     *api_urlpatterns,
 ]
 
+# Image files in a local media folder, after the audience check (with S3 media the bucket is private and
+# the CMS hands out signed URLs instead); the web server must not serve MEDIA_ROOT itself.
+if settings.MEDIA_URL.startswith("/"):
+    urlpatterns.insert(0, path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve_media_file, name="shuyuan_media"))
+
 if settings.DEBUG:
-    from django.conf.urls.static import static
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 urlpatterns += i18n_patterns(
     path("", include(wagtail_urls)),

@@ -1,7 +1,9 @@
-"""Image renditions the CMS serves itself (``/images/<signature>/<id>/<filter>/``)."""
+"""Images the CMS serves itself: renditions made on request (``/images/<signature>/<id>/<filter>/``) and
+the files under ``MEDIA_URL`` when the media storage is a local folder."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -39,3 +41,39 @@ class ImageServeView(ServeView):
             patch_cache_control(response, private=True, no_store=True)
             response.headers.pop("Expires", None)
         return response
+
+
+def _image_behind(name: str):
+    """The image whose original or rendition is stored under ``name`` (a path below MEDIA_ROOT), or None."""
+    from wagtail.images import get_image_model
+
+    model = get_image_model()
+    image = model.objects.filter(file=name).only("pk", "audience").first()
+    if image is None:
+        rendition = model.get_rendition_model().objects.filter(file=name).select_related("image").first()
+        image = rendition.image if rendition is not None else None
+    return image
+
+
+def serve_media_file(request, path: str):
+    """Files under ``MEDIA_URL`` (image originals and renditions, which the CMS's own pages link to),
+    with the same audience check as ``ImageServeView``.
+
+    Without it, whatever serves ``MEDIA_ROOT`` would hand an internal image to anyone who guesses its
+    file name (renditions are named after the original and the filter). Files that belong to no image
+    are not served at all: document files live in a storage of their own (media/storage.py).
+    """
+    from django.views.static import serve
+
+    image = _image_behind(path)
+    if image is None:
+        raise Http404
+    audience = effective_audience(image)
+    if not may_fetch(request.user, audience):
+        if audience == Audience.MEMBERS and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
+    response = serve(request, path, document_root=settings.MEDIA_ROOT)
+    if audience != Audience.PUBLIC:
+        patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -268,6 +268,17 @@ class FileAudienceTests(ForgetRenditions, TestCase):
         self.assertEqual(effective_audience(self.files["draft"]), "public")
         self.assertEqual(status(Client(), self.files["draft"].url), 200)
 
+    def test_image_files_under_media_url_are_served_after_the_same_check(self):
+        # the CMS's own pages link renditions under MEDIA_URL; their names are guessable
+        internal = self.files["img_internal"]
+        rendition = internal.get_rendition("width-100")
+        for url in (internal.file.url, rendition.url):
+            self.assertEqual(status(Client(), url), 404, url)
+        public = self.files["img_public"]
+        self.assertEqual(status(Client(), public.file.url), 200)
+        self.assertEqual(status(Client(), public.get_rendition("width-100").url), 200)
+        self.assertEqual(status(Client(), "/media/documents/anything.pdf"), 404)
+
     def test_a_file_is_public_as_soon_as_its_page_is_published_before_wagtails_index_job_runs(self):
         # Outside the tests Wagtail's reference-index job runs later in the worker, perhaps after the
         # publish that needs it; the publish itself must record what the page uses.
