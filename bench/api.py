@@ -39,6 +39,7 @@ import argparse
 import contextlib
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -262,14 +263,18 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen | None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "cms.settings.production",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production"),
+        # production refuses a weak key: a fresh random one per run
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, as behind a TLS-terminating proxy
         # the benchmark's own SQLite database, named as production settings require
         "DATABASE_URL": os.environ.get("DATABASE_URL")
         or f"sqlite:///{Path(os.environ['SHUYUAN_VAR_DIR']).resolve() / 'db.sqlite3'}",
         "SHUYUAN_API_RATE_ANON": "1000000/min",  # measure throughput, not the rate limiter
         "SHUYUAN_API_RATE_USER": "1000000/min",
     }
+    # without REDIS_URL, production shares the database cache between workers: its table must exist
+    subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=REPO, env=env, check=True)
     command = [granian, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                "cms.wsgi:application"]
     with log.open("wb") as output:  # a file, not a pipe: a chatty server can't block on a full pipe
