@@ -238,10 +238,12 @@ class ApiViewMixin:
         return self._audiences
 
     def visible_pages(self, queryset=None):
-        """``visibility.pages_visible_to`` for this caller, without asking about membership again."""
-        if visibility.Audience.MEMBERS.value in self.audiences:
-            return visibility.member_pages(queryset)
-        return visibility.public_pages(queryset)
+        """``visibility.pages_visible_to`` for this caller, without asking about membership again, and
+        with the rule's condition built once per request however many querysets it filters."""
+        if not hasattr(self, "_visible_q"):
+            members = visibility.Audience.MEMBERS.value in self.audiences
+            self._visible_q = visibility.member_q() if members else visibility.public_q()
+        return (Page.objects.all() if queryset is None else queryset).filter(self._visible_q)
 
     @property
     def resolver(self) -> Resolver:
