@@ -29,18 +29,27 @@ class ImageServeView(ServeView):
         if not verify_signature(signature.encode(), image_id, filter_spec, key=self.key):
             raise PermissionDenied
         image = self.model.objects.filter(pk=image_id).only("pk", "audience").first()
-        if image is None:
-            raise Http404
-        audience = effective_audience(image)
-        if not may_fetch(request.user, audience):
-            if audience == Audience.MEMBERS and not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            raise Http404
-        response = super().get(request, signature, image_id, filter_spec, filename)
-        if audience != Audience.PUBLIC:
-            patch_cache_control(response, private=True, no_store=True)
-            response.headers.pop("Expires", None)
-        return response
+        return _serve_image(request, image, lambda: super(ImageServeView, self).get(
+            request, signature, image_id, filter_spec, filename
+        ))
+
+
+def _serve_image(request, image, respond):
+    """The one gate for image files the CMS hands out: 404 for an image that doesn't exist or that the
+    caller may not see (a login page instead for an anonymous visitor asking for a members image);
+    otherwise ``respond()``, kept out of shared caches when the image is not public."""
+    if image is None:
+        raise Http404
+    audience = effective_audience(image)
+    if not may_fetch(request.user, audience):
+        if audience == Audience.MEMBERS and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404
+    response = respond()
+    if audience != Audience.PUBLIC:
+        patch_cache_control(response, private=True, no_store=True)
+        response.headers.pop("Expires", None)
+    return response
 
 
 def _image_behind(name: str):
@@ -65,15 +74,4 @@ def serve_media_file(request, path: str):
     """
     from django.views.static import serve
 
-    image = _image_behind(path)
-    if image is None:
-        raise Http404
-    audience = effective_audience(image)
-    if not may_fetch(request.user, audience):
-        if audience == Audience.MEMBERS and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise Http404
-    response = serve(request, path, document_root=settings.MEDIA_ROOT)
-    if audience != Audience.PUBLIC:
-        patch_cache_control(response, private=True, no_store=True)
-    return response
+    return _serve_image(request, _image_behind(path), lambda: serve(request, path, document_root=settings.MEDIA_ROOT))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_ipv46_address
@@ -29,15 +28,9 @@ def client_address(request) -> str | None:
     """The client's address as DRF's throttles see it: ``X-Forwarded-For`` only
     ``REST_FRAMEWORK["NUM_PROXIES"]`` hops back, ``REMOTE_ADDR`` when there are no proxies, so a
     client cannot forge its address by sending the header itself."""
-    meta = request.META
-    remote = meta.get("REMOTE_ADDR") or ""
-    num_proxies = getattr(settings, "REST_FRAMEWORK", {}).get("NUM_PROXIES") or 0
-    forwarded = meta.get("HTTP_X_FORWARDED_FOR")
-    address = remote
-    if num_proxies and forwarded:
-        hops = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if hops:
-            address = hops[-min(num_proxies, len(hops))]
+    from rest_framework.throttling import BaseThrottle
+
+    address = BaseThrottle().get_ident(request) or ""
     try:
         validate_ipv46_address(address)
     except ValidationError:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -112,18 +113,22 @@ def action_choices() -> list[tuple[str, str]]:
     return ours + theirs
 
 
-def _our_rows(filters: Filters):
+def _filtered(qs, filters: Filters, time_field: str, account: Q):
+    """``qs`` narrowed to the filters' dates, action and account, newest first."""
     start, end = _bounds(filters)
-    qs = AuditEvent.objects.all()
     if start:
-        qs = qs.filter(time__gte=start)
+        qs = qs.filter(**{f"{time_field}__gte": start})
     if end:
-        qs = qs.filter(time__lt=end)
+        qs = qs.filter(**{f"{time_field}__lt": end})
     if filters.action:
         qs = qs.filter(action=filters.action)
     if filters.account:
-        qs = qs.filter(username__icontains=filters.account)
-    return qs.order_by("-time", "-pk")
+        qs = qs.filter(account)
+    return qs.order_by(f"-{time_field}", "-pk")
+
+
+def _our_rows(filters: Filters):
+    return _filtered(AuditEvent.objects.all(), filters, "time", Q(username__icontains=filters.account))
 
 
 def _to_row(event: AuditEvent) -> Row:
@@ -142,20 +147,9 @@ def _to_row(event: AuditEvent) -> Row:
 def _their_rows(model, filters: Filters):
     from django.contrib.auth import get_user_model
 
-    start, end = _bounds(filters)
-    qs = model.objects.all()
-    if start:
-        qs = qs.filter(timestamp__gte=start)
-    if end:
-        qs = qs.filter(timestamp__lt=end)
-    if filters.action:
-        qs = qs.filter(action=filters.action)
-    if filters.account:
-        field_name = get_user_model().USERNAME_FIELD
-        qs = qs.filter(
-            user__in=get_user_model()._default_manager.filter(**{f"{field_name}__icontains": filters.account})
-        )
-    return qs.order_by("-timestamp", "-pk")
+    User = get_user_model()
+    account = Q(user__in=User._default_manager.filter(**{f"{User.USERNAME_FIELD}__icontains": filters.account}))
+    return _filtered(model.objects.all(), filters, "timestamp", account)
 
 
 def _entry_to_row(entry, usernames: dict) -> Row:
