@@ -6,18 +6,8 @@ in the page (reported to the test through an exposed binding, which survives nav
 error mentioning "Content Security Policy". Either one fails the test, with the page and what was blocked.
 """
 
-import os
-import shutil
-from pathlib import Path
 
 import pytest
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (./dev test installs it as root)"),
-]
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 # Runs before any script of every document (Playwright injects it through the DevTools protocol, so the
 # policy under test does not apply to it).
@@ -27,20 +17,6 @@ document.addEventListener("securitypolicyviolation", (e) => {
                              source: e.sourceFile + ":" + e.lineNumber, page: location.pathname});
 }, true);
 """
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"],
-        )
-        yield browser
-        browser.close()
 
 
 class Violations(list):
