@@ -22,7 +22,10 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Substr
+from django.db.models.lookups import In
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import BaseViewRestriction, Locale, Page, PageViewRestriction
 
@@ -127,62 +130,108 @@ def _not_expired() -> Q:
 
 
 def _under(paths) -> Q:
+    """Pages at or below any of ``paths``: one set-membership test of the path's prefix per path
+    length. (One ``path LIKE 'prefix%'`` per path, as Wagtail's ``private_q`` writes it, costs a
+    pattern match per restriction for every row a listing scans, and translations multiply them.)"""
+    by_length: dict[int, set[str]] = {}
+    for path in set(paths):
+        by_length.setdefault(len(path), set()).add(path)
     q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(path__startswith=path)
+    step = Page.steplen
+    for length, group in sorted(by_length.items()):
+        # a path below another listed path is covered already
+        kept = sorted(p for p in group if not any(p[:i] in by_length.get(i, ()) for i in range(step, length, step)))
+        if kept:
+            q |= Q(In(Substr("path", 1, length), kept))
     return q
 
 
-def _hidden_branches() -> Q:
-    """Pages below an unpublished or expired page: not reachable, so never shown outside the CMS."""
-    paths = Page.objects.filter(numchild__gt=0).filter(_unreachable()).values_list("path", flat=True)
-    return _under(paths)
+# Up to this many translations whose source is hidden, the rule names them (their translation keys);
+# beyond, it asks in SQL, row by row, whether a translation's source is hidden.
+MAX_NAMED_TRANSLATIONS = 1000
 
 
 def _within_sources(visible: Q) -> Q:
     """Pages no more visible than their source: not a translation of a zh-hans page outside ``visible``,
-    nor below one. A correlated subquery, asked for translations only (the source is found by its
-    ``translation_key`` index), so a listing that stops after 20 pages checks at most 20 sources; plus
-    one query for the few translated pages with children (homes, columns) whose source is hidden."""
+    nor below one.
+
+    One query finds the translations whose source is hidden (by the locale index, so translations
+    only; each source by its ``translation_key`` index). The condition then names their translation
+    keys, and the paths of those with children (homes, columns): a set lookup per row, where a
+    correlated sub-query per translated row would repeat the whole of ``visible`` inside every query
+    that uses the rule. Naming a key excludes only translations: the zh-hans page with that key is the
+    hidden source itself.
+    """
     source_locale = Q(locale_id=Subquery(Locale.objects.filter(language_code=settings.LANGUAGE_CODE).values("pk")[:1]))
     hidden_source = Page.objects.filter(source_locale, translation_key=OuterRef("translation_key")).exclude(visible)
-    branches = (
-        Page.objects.filter(numchild__gt=0)
-        .exclude(source_locale)
-        .filter(Exists(hidden_source))
-        .values_list("path", flat=True)
-    )
+    other_locales = Locale.objects.exclude(language_code=settings.LANGUAGE_CODE).values("pk")
+    translations = Page.objects.filter(locale_id__in=other_locales).filter(Exists(hidden_source))
+    hidden = list(translations.values_list("translation_key", "path", "numchild")[: MAX_NAMED_TRANSLATIONS + 1])
+    if len(hidden) <= MAX_NAMED_TRANSLATIONS:
+        keys = {key for key, _path, _numchild in hidden}
+        return ~Q(translation_key__in=keys) & ~_under(path for _key, path, numchild in hidden if numchild)
+    branches = translations.filter(numchild__gt=0).values_list("path", flat=True)
     return (source_locale | ~Exists(hidden_source)) & ~_under(branches)
 
 
-def _public_q() -> Q:
-    """Live, unexpired, reachable pages with no view restriction on them or any ancestor, ignoring
-    translations (sources are in the source language, where the rule is this)."""
-    private = Page.objects.all().private_q()
-    return Q(live=True) & _not_expired() & ~private & ~_hidden_branches()
+class Rule:
+    """The rule's conditions as the tree stands now, for any page queryset.
 
+    Building them reads the view restrictions and the hidden branches (unpublished or expired pages
+    with children) once, however many of the conditions are asked for: a caller that filters several
+    querysets, or asks both what is public and what a member may read, builds one ``Rule``.
+    """
 
-def _member_q() -> Q:
-    internal_paths = [
-        r.page.path
-        for r in PageViewRestriction.objects.select_related("page").prefetch_related("groups")
-        if restriction_audience(r) == Audience.INTERNAL
-    ]
-    return Q(live=True) & _not_expired() & ~_under(internal_paths) & ~_hidden_branches()
+    def __init__(self):
+        self._public: Q | None = None
+        self._members: Q | None = None
+
+    @cached_property
+    def _audiences_by_path(self) -> list[tuple[str, Audience]]:
+        restrictions = PageViewRestriction.objects.select_related("page").prefetch_related("groups")
+        return [(r.page.path, restriction_audience(r)) for r in restrictions]
+
+    def _restricted_paths(self) -> set[str]:
+        if "_audiences_by_path" in self.__dict__:
+            return {path for path, _audience in self._audiences_by_path}
+        return set(PageViewRestriction.objects.values_list("page__path", flat=True))
+
+    @cached_property
+    def _hidden_branches(self) -> list[str]:
+        """Pages with children that are unpublished or expired: nothing below them is reachable."""
+        return list(Page.objects.filter(numchild__gt=0).filter(_unreachable()).values_list("path", flat=True))
+
+    def public(self) -> Q:
+        """Live, unexpired pages with no view restriction on them or any ancestor, and no unpublished
+        or expired ancestor; translations only while their source is public too."""
+        if self._public is None:
+            visible = Q(live=True) & _not_expired() & ~_under(self._restricted_paths() | set(self._hidden_branches))
+            self._public = visible & _within_sources(visible)
+        return self._public
+
+    def members(self) -> Q:
+        """What a member may read: public and members-only pages, never internal ones (nor anything
+        below an unpublished or expired page); translations only while a member may read their source."""
+        if self._members is None:
+            internal = {path for path, audience in self._audiences_by_path if audience == Audience.INTERNAL}
+            visible = Q(live=True) & _not_expired() & ~_under(internal | set(self._hidden_branches))
+            self._members = visible & _within_sources(visible)
+        return self._members
+
+    def for_audiences(self, audiences) -> Q:
+        """The condition for a caller who may read these audiences (``audiences_for``)."""
+        return self.members() if Audience.MEMBERS.value in audiences else self.public()
 
 
 def public_q() -> Q:
-    """The condition ``public_pages`` applies, for any page queryset (a specific type's too). Building
-    it reads the restrictions and hidden branches: a caller that filters several querysets in one
-    request builds it once."""
-    visible = _public_q()
-    return visible & _within_sources(visible)
+    """The condition ``public_pages`` applies, for any page queryset (a specific type's too). A caller
+    that filters several querysets in one request builds a ``Rule`` once instead."""
+    return Rule().public()
 
 
 def member_q() -> Q:
     """The condition ``member_pages`` applies (see ``public_q``)."""
-    visible = _member_q()
-    return visible & _within_sources(visible)
+    return Rule().members()
 
 
 def public_pages(queryset=None):
@@ -217,9 +266,12 @@ def audiences_for(user) -> frozenset[str]:
     return frozenset({Audience.PUBLIC.value})
 
 
-def pages_visible_to(user, queryset=None):
-    """The pages an output may show this user (internal pages never leave the CMS)."""
-    return member_pages(queryset) if is_member(user) else public_pages(queryset)
+def pages_visible_to(user, queryset=None, rule: Rule | None = None):
+    """The pages an output may show this user (internal pages never leave the CMS). ``rule``: one the
+    caller has built already for this request."""
+    rule = rule if rule is not None else Rule()
+    queryset = Page.objects.all() if queryset is None else queryset
+    return queryset.filter(rule.members() if is_member(user) else rule.public())
 
 
 def sync_restriction(page: Page, audience: str) -> None:

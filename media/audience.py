@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import BigIntegerField, CharField, Q, QuerySet
+from django.db.models import BigIntegerField, Case, CharField, Exists, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page, ReferenceIndex
@@ -63,36 +63,46 @@ def _page_content_type() -> ContentType:
     return ContentType.objects.get_for_model(Page)
 
 
-def used_by(model, pages) -> QuerySet:
-    """Ids of the ``model`` files (as a sub-query) that one of ``pages`` uses, per the ReferenceIndex."""
-    page_ids = pages.order_by().annotate(_reference_id=Cast("pk", CharField())).values("_reference_id")
-    return (
-        ReferenceIndex.objects.filter(
-            base_content_type=_page_content_type(),
-            to_content_type=ContentType.objects.get_for_model(model),
-            object_id__in=page_ids,
-        )
-        .order_by()
-        .annotate(_file_id=Cast("to_object_id", BigIntegerField()))
-        .values("_file_id")
+def used_by(model, pages) -> Exists:
+    """Whether a ``model`` file (the outer query's row) is used by one of ``pages``, per the ReferenceIndex.
+
+    A correlated sub-query that starts from the file: its references (by the index on the target),
+    then each referring page by its primary key, tested against the condition of ``pages``. The cost
+    follows the uses of the files asked about, not the size of the tree.
+    """
+    # The referring page's id, null for a row whose base is not a page (its object id may be any
+    # text). This is also what limits the uses to pages: a separate condition on the base type would
+    # lead SQLite away from the index on the target.
+    page_id = Case(
+        When(base_content_type=_page_content_type(), then=Cast("object_id", BigIntegerField())),
+        output_field=BigIntegerField(),
     )
+    uses = (
+        ReferenceIndex.objects.filter(
+            to_content_type=ContentType.objects.get_for_model(model),
+            to_object_id=Cast(OuterRef("pk"), CharField()),
+        )
+        .annotate(_page_id=page_id)
+        .filter(Exists(pages.filter(pk=OuterRef("_page_id"))))
+    )
+    return Exists(uses)
 
 
-def _pages_for(audiences: Iterable[str]):
+def _pages_for(audiences: Iterable[str], rule: visibility.Rule | None = None):
     """The pages whose use makes a following file visible to these audiences (None: no page does)."""
     audiences = set(audiences)
-    if Audience.MEMBERS.value in audiences:
-        return visibility.member_pages()
-    if Audience.PUBLIC.value in audiences:
-        return visibility.public_pages()
-    return None
+    if not audiences & {Audience.PUBLIC.value, Audience.MEMBERS.value}:
+        return None
+    rule = rule if rule is not None else visibility.Rule()
+    return Page.objects.filter(rule.for_audiences(audiences))
 
 
-def visible_files(queryset, audiences: Iterable[str], pages=None) -> QuerySet:
+def visible_files(queryset, audiences: Iterable[str], pages=None, rule: visibility.Rule | None = None) -> QuerySet:
     """The files of ``queryset`` (or a model) whose effective audience is one of ``audiences``.
 
     One query whatever the number of files (the uses are a sub-query). ``pages``: the pages readable
-    by these audiences when the caller has them already (``member_pages()`` or ``public_pages()``).
+    by these audiences when the caller has them already (``member_pages()`` or ``public_pages()``);
+    else ``rule``: the ``visibility.Rule`` the caller has built for this request, if any.
     """
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
@@ -100,10 +110,10 @@ def visible_files(queryset, audiences: Iterable[str], pages=None) -> QuerySet:
     if Audience.INTERNAL.value in audiences:
         return queryset
     explicit = sorted(audiences & {Audience.PUBLIC.value, Audience.MEMBERS.value})
-    pages = pages if pages is not None else _pages_for(audiences)
+    pages = pages if pages is not None else _pages_for(audiences, rule)
     if pages is None:
         return queryset.none()
-    following = Q(audience=FileAudience.FOLLOW, pk__in=used_by(queryset.model, pages))
+    following = Q(audience=FileAudience.FOLLOW) & Q(used_by(queryset.model, pages))
     return queryset.filter(Q(audience__in=explicit) | following)
 
 
@@ -112,8 +122,9 @@ def public_files(queryset) -> QuerySet:
     return visible_files(queryset, {Audience.PUBLIC.value})
 
 
-def effective_audiences(files: Iterable) -> dict[tuple[type, int], Audience]:
-    """The effective audience of each file, keyed by ``(model, pk)``: at most two queries per model."""
+def effective_audiences(files: Iterable, rule: visibility.Rule | None = None) -> dict[tuple[type, int], Audience]:
+    """The effective audience of each file, keyed by ``(model, pk)``: at most two queries per model
+    (plus reading the rule's restrictions once; ``rule``: one the caller has built already)."""
     result: dict[tuple[type, int], Audience] = {}
     following: dict[type, set[int]] = {}
     for file in files:
@@ -121,15 +132,15 @@ def effective_audiences(files: Iterable) -> dict[tuple[type, int], Audience]:
             result[(type(file), file.pk)] = Audience(file.audience)
         else:
             following.setdefault(type(file), set()).add(file.pk)
+    rule = rule if rule is not None else visibility.Rule() if following else None
     for model, ids in following.items():
         remaining = set(ids)
-        for audience, pages in ((Audience.PUBLIC, visibility.public_pages), (Audience.MEMBERS, visibility.member_pages)):
+        for audience, condition in ((Audience.PUBLIC, rule.public), (Audience.MEMBERS, rule.members)):
             if not remaining:
                 break
-            found = set(used_by(model, pages()).filter(to_object_id__in=[str(pk) for pk in remaining]).values_list(
-                "_file_id", flat=True
-            ))
-            for pk in found & remaining:
+            used = used_by(model, Page.objects.filter(condition()))
+            found = set(model._default_manager.filter(used, pk__in=remaining).values_list("pk", flat=True))
+            for pk in found:
                 result[(model, pk)] = audience
             remaining -= found
         for pk in remaining:

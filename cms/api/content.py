@@ -74,9 +74,12 @@ def image_fk_names(model) -> list[str]:
 class Resolver:
     """Per-request cache of the images, documents and page links the response will mention."""
 
-    def __init__(self, request, user, audiences: frozenset[str] | None = None, visible_pages=None, draft=False):
+    def __init__(
+        self, request, user, audiences: frozenset[str] | None = None, visible_pages=None, draft=False, rule=None
+    ):
         self.request = request
         self._visible_pages = visible_pages  # a callable giving the caller's visible pages, if the view has one
+        self._rule = rule  # the view's visibility.Rule, if it has built one for this request
         # A preview of a draft: files that follow their pages are shown (the draft uses them, and a
         # draft is previewed only when it is public or members-only); explicit audiences still apply.
         self.draft = draft
@@ -147,28 +150,25 @@ class Resolver:
     def _collect_block(self, block, raw) -> None:
         if raw is None:
             return
-        if isinstance(block, blocks.StreamBlock):
-            for item in raw if isinstance(raw, list) else []:
-                if isinstance(item, dict) and item.get("type") in block.child_blocks:
-                    self._collect_block(block.child_blocks[item["type"]], item.get("value"))
-        elif isinstance(block, blocks.ListBlock):
-            for item in raw if isinstance(raw, list) else []:
-                self._collect_block(block.child_block, _list_item_value(item))
-        elif isinstance(block, blocks.StructBlock):
-            if isinstance(raw, dict):
-                for name, child in block.child_blocks.items():
-                    self._collect_block(child, raw.get(name))
-        elif isinstance(block, ImageChooserBlock):
-            if _int(raw):
-                self._want_images.add(_int(raw))
-        elif isinstance(block, DocumentChooserBlock):
-            if _int(raw):
-                self._want_documents.add(_int(raw))
-        elif isinstance(block, blocks.PageChooserBlock):
-            if _int(raw):
-                self._want_pages.add(_int(raw))
+        if isinstance(block, blocks.StreamBlock | blocks.ListBlock | blocks.StructBlock):
+            for child, value in _child_values(block, raw):
+                self._collect_block(child, value)
         elif isinstance(block, blocks.RichTextBlock):
             self._collect_html(raw)
+        else:
+            wanted = self._wanted_for(block)
+            if wanted is not None and _int(raw):
+                wanted.add(_int(raw))
+
+    def _wanted_for(self, block) -> set[int] | None:
+        """Where the id a chooser block holds is collected (None: not an image, document or page)."""
+        if isinstance(block, ImageChooserBlock):
+            return self._want_images
+        if isinstance(block, DocumentChooserBlock):
+            return self._want_documents
+        if isinstance(block, blocks.PageChooserBlock):
+            return self._want_pages
+        return None
 
     def load(self) -> None:
         image_ids = self._want_images - set(self.images)
@@ -196,8 +196,17 @@ class Resolver:
             self._root_paths = Site.get_site_root_paths()
         return self._root_paths
 
+    @property
+    def rule(self) -> visibility.Rule:
+        """The visibility rule's conditions, built once for this request."""
+        if self._rule is None:
+            self._rule = visibility.Rule()
+        return self._rule
+
     def visible_pages(self):
-        return self._visible_pages() if self._visible_pages is not None else visibility.pages_visible_to(self.user)
+        if self._visible_pages is not None:
+            return self._visible_pages()
+        return visibility.pages_visible_to(self.user, rule=self.rule)
 
     # --- files -----------------------------------------------------------------------------------
     def visible_files(self, queryset):
@@ -205,10 +214,9 @@ class Resolver:
         if self.draft:
             explicit = self.audiences & file_audience.EXPLICIT
             return queryset.filter(audience__in=[*explicit, file_audience.FileAudience.FOLLOW])
-        # The view's own visible pages when it has them (already built for this request), else the
-        # pages of the caller's audiences.
+        # The view's own visible pages when it has them, else the pages of the caller's audiences.
         pages = self._visible_pages() if self._visible_pages is not None else None
-        return file_audience.visible_files(queryset, self.audiences, pages=pages)
+        return file_audience.visible_files(queryset, self.audiences, pages=pages, rule=self.rule)
 
     def prefetch_file_audiences(self, files) -> None:
         """Learn the effective audience of these (visible) files at once; only members need it told
@@ -217,7 +225,7 @@ class Resolver:
             return
         todo = [f for f in files if (type(f), f.pk) not in self._file_audiences]
         if todo:
-            found = file_audience.effective_audiences(todo)
+            found = file_audience.effective_audiences(todo, rule=self.rule)
             self._file_audiences.update({key: audience.value for key, audience in found.items()})
 
     def file_audience(self, file) -> str:
@@ -285,7 +293,7 @@ class Resolver:
             return
         todo = set(page_ids) - self._audience_known
         if todo:
-            public = visibility.public_pages(Page.objects.filter(pk__in=todo)).values_list("pk", flat=True)
+            public = Page.objects.filter(self.rule.public(), pk__in=todo).values_list("pk", flat=True)
             self._public_page_ids |= set(public)
             self._audience_known |= todo
 
@@ -421,6 +429,23 @@ class Resolver:
         return raw
 
 
+def _child_values(block, raw) -> list[tuple[object, object]]:
+    """(child block, raw value) of each child in the raw value of a StreamBlock, ListBlock or StructBlock;
+    malformed values have no children."""
+    if isinstance(block, blocks.StreamBlock):
+        items = raw if isinstance(raw, list) else []
+        return [
+            (block.child_blocks[item["type"]], item.get("value"))
+            for item in items
+            if isinstance(item, dict) and item.get("type") in block.child_blocks
+        ]
+    if isinstance(block, blocks.ListBlock):
+        return [(block.child_block, _list_item_value(item)) for item in (raw if isinstance(raw, list) else [])]
+    if isinstance(raw, dict):  # a StructBlock
+        return [(child, raw.get(name)) for name, child in block.child_blocks.items()]
+    return []
+
+
 def _list_item_value(item):
     # ListBlock items are stored as {"type": "item", "value": ..., "id": ...} (or bare values in old data).
     if isinstance(item, dict) and item.get("type") == "item" and "value" in item:
@@ -473,30 +498,29 @@ def bump_content_version(**kwargs) -> None:
     ContentVersion.bump()
 
 
-def visible_image_id_list(user, audiences: frozenset[str] | None = None, version: str | None = None) -> list[int]:
-    """The ids of the images this caller may list (see ``visible_image_ids``), remembered per content
-    version and audience for a minute at most.
+def visible_image_id_list(audiences: frozenset[str], version: str | None = None, rule=None) -> list[int]:
+    """The ids of the images a caller of these audiences may list (see ``visible_image_ids``),
+    remembered per content version and audience for a minute at most.
 
     The result only changes when pages, restrictions or images change, which bump the version in the
     key, or when a page expires (the lifetime never reaches past the next expiry). The short lifetime
     bounds staleness from reference index updates, which run as background tasks.
     """
-    audiences = audiences if audiences is not None else visibility.audiences_for(user)
     if not api_setting("CACHE_LISTINGS"):
-        return visible_image_ids(user, audiences)
+        return visible_image_ids(audiences, rule)
     version = version if version is not None else content_version()
     key = f"shuyuan-api:image-ids:{version}:{','.join(sorted(audiences))}"
     ids = cache.get(key)
     if ids is None:
-        ids = visible_image_ids(user, audiences)
+        ids = visible_image_ids(audiences, rule)
         cache.set(key, ids, cache_timeout(version, IMAGE_IDS_TTL))
     return ids
 
 
-def visible_image_ids(user, audiences: frozenset[str] | None = None) -> list[int]:
-    """The images this caller may list, sorted by id: those whose effective audience the caller may
-    read (``media.audience``: explicitly public or members, or following the pages that use them and
-    used by a page the caller can see). Images nothing public uses stay inside the CMS."""
-    audiences = audiences if audiences is not None else visibility.audiences_for(user)
-    images = file_audience.visible_files(get_image_model().objects.all(), audiences)
+def visible_image_ids(audiences: frozenset[str], rule=None) -> list[int]:
+    """The images a caller of these audiences may list, sorted by id: those whose effective audience
+    the caller may read (``media.audience``: explicitly public or members, or following the pages that
+    use them and used by a page the caller can see). Images nothing public uses stay inside the CMS.
+    ``rule``: the request's ``visibility.Rule``, if it has one."""
+    images = file_audience.visible_files(get_image_model().objects.all(), audiences, rule=rule)
     return list(images.order_by("pk").values_list("pk", flat=True))

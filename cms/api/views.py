@@ -237,18 +237,22 @@ class ApiViewMixin:
             self._audiences = visibility.audiences_for(self.request.user)
         return self._audiences
 
+    @property
+    def rule(self) -> visibility.Rule:
+        """The visibility rule's conditions, built once per request however many querysets they filter
+        (the caller's pages, the files those pages use, which visible pages are public)."""
+        if not hasattr(self, "_rule"):
+            self._rule = visibility.Rule()
+        return self._rule
+
     def visible_pages(self, queryset=None):
-        """``visibility.pages_visible_to`` for this caller, without asking about membership again, and
-        with the rule's condition built once per request however many querysets it filters."""
-        if not hasattr(self, "_visible_q"):
-            members = visibility.Audience.MEMBERS.value in self.audiences
-            self._visible_q = visibility.member_q() if members else visibility.public_q()
-        return (Page.objects.all() if queryset is None else queryset).filter(self._visible_q)
+        """``visibility.pages_visible_to`` for this caller, without asking about membership again."""
+        return (Page.objects.all() if queryset is None else queryset).filter(self.rule.for_audiences(self.audiences))
 
     @property
     def resolver(self) -> Resolver:
         if not hasattr(self, "_resolver"):
-            self._resolver = Resolver(self.request, self.request.user, audiences=self.audiences)
+            self._resolver = Resolver(self.request, self.request.user, audiences=self.audiences, rule=self.rule)
         return self._resolver
 
     def get_serializer_context(self):
@@ -341,7 +345,11 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
     def resolver(self) -> Resolver:
         if not hasattr(self, "_resolver"):
             self._resolver = Resolver(
-                self.request, self.request.user, audiences=self.audiences, visible_pages=self.get_base_queryset
+                self.request,
+                self.request.user,
+                audiences=self.audiences,
+                visible_pages=self.get_base_queryset,
+                rule=self.rule,
             )
         return self._resolver
 
@@ -492,7 +500,7 @@ class ImagesViewSet(ApiViewMixin, ImagesAPIViewSet):
         specs = list(api_setting("RENDITIONS").values())
         return (
             get_image_model()
-            .objects.filter(pk__in=visible_image_id_list(self.request.user, self.audiences, self.content_version))
+            .objects.filter(pk__in=visible_image_id_list(self.audiences, self.content_version, rule=self.rule))
             .order_by("id")
             .prefetch_renditions(*specs)
             .prefetch_related("tags")

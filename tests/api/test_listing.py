@@ -13,7 +13,7 @@ from cms.models import ArticlePage, StudyMaterialAttachment
 from cms.translation import translate_page
 from cms.visibility import Audience
 from media.models import ShuyuanDocument
-from tests.factories import ArticlePageFactory, build_site
+from tests.factories import ArticlePageFactory, StudyMaterialPageFactory, TopicFactory, build_site
 
 from .helpers import ApiClient, make_user, token_for
 
@@ -300,6 +300,49 @@ class QueryCountTests(TestCase):
         from .helpers import make_user, token_for
 
         return ApiClient(token_for(make_user("m", visibility.members_group())))
+
+
+@override_settings(SHUYUAN_API={**NO_LIMITS, "CACHE_LISTINGS": False})
+class MemberMaterialsQueryCountTests(TestCase):
+    """A member's study materials, whose attachments follow their pages, cost the same queries at
+    limit 1, 20 and 50, and the visibility rule is read once per request (not again to learn which
+    pages and files are public)."""
+
+    @classmethod
+    def setUpTestData(cls):
+        site = build_site(n_articles=1)
+        cls.topic = TopicFactory()
+        cls.following = ShuyuanDocument.objects.create(title="会员附件", file="documents/m.txt")  # follows its pages
+        cls.explicit = ShuyuanDocument.objects.create(title="公开附件", audience="public", file="documents/p.txt")
+        for _ in range(50):
+            material = StudyMaterialPageFactory(
+                parent=site.library, audience=Audience.MEMBERS, cover_image=site.articles[0].cover_image
+            )
+            material.topics.add(cls.topic)
+            material.attachments.add(StudyMaterialAttachment(document=cls.following))
+            material.attachments.add(StudyMaterialAttachment(document=cls.explicit))
+            material.save_revision().publish()
+        cls.token = token_for(make_user("materials-member", visibility.members_group()))
+
+    def test_members_study_materials_at_a_constant_query_count(self):
+        client = ApiClient(self.token)
+        url = f"/api/v2/pages/?type=cms.StudyMaterialPage&fields=*&topic={self.topic.slug}&order=-issue_date&limit={{}}"
+        client.get(url.format(50))  # renditions, content types
+        counts, rule_reads = [], []
+        for limit in (1, 20, 50):
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(url.format(limit))
+            self.assertEqual(response.status_code, 200)
+            items = response.json()["items"]
+            self.assertEqual(len(items), limit)
+            audiences = {a["document"]["title"]: a["document"]["audience"] for a in items[0]["attachments"]}
+            self.assertEqual(audiences, {"会员附件": "members", "公开附件": "public"})
+            counts.append(len(ctx.captured_queries))
+            rule_reads.append(sum('FROM "wagtailcore_pageviewrestriction" ' in q["sql"] for q in ctx.captured_queries))
+        self.assertEqual(len(set(counts)), 1, counts)
+        self.assertLessEqual(counts[0], 20)
+        self.assertEqual(rule_reads, [1, 1, 1])
+        self.assertEqual(ApiClient().get(url.format(20)).json()["meta"]["total_count"], 0)  # members only
 
 
 @override_settings(SHUYUAN_API=NO_LIMITS)

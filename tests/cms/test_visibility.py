@@ -121,3 +121,30 @@ class VisibilityTests(TestCase):
             expected = visibility.strictest(page.audience, column.audience) if reachable else Audience.INTERNAL
             self.assertEqual(page.pk in public, expected == Audience.PUBLIC, page)
             self.assertEqual(page.pk in members, expected in (Audience.PUBLIC, Audience.MEMBERS), page)
+
+
+class TranslationConditionTests(TestCase):
+    """The rule names the translations whose source is hidden while they are few, and asks in SQL, row
+    by row, when there are many: both ways select the same pages, and agree with ``audience_of``."""
+
+    def test_named_and_per_row_translation_conditions_agree(self):
+        from unittest import mock
+
+        from tests.api.trees import build_tree
+        from tests.cms.test_translation_withdrawal import assert_translations_no_wider_than_sources
+
+        def visible() -> tuple[set[int], set[int]]:
+            rule = visibility.Rule()
+            return (
+                set(Page.objects.filter(rule.public()).values_list("pk", flat=True)),
+                set(Page.objects.filter(rule.members()).values_list("pk", flat=True)),
+            )
+
+        for seed in (7, 2024):
+            build_tree(seed)
+            named = visible()
+            hidden_translations = Page.objects.exclude(locale__language_code="zh-hans").exclude(pk__in=named[0])
+            self.assertTrue(hidden_translations.exists())  # the trees have translations to hold back
+            with mock.patch.object(visibility, "MAX_NAMED_TRANSLATIONS", 0):
+                self.assertEqual(visible(), named)
+                self.assertGreater(assert_translations_no_wider_than_sources(self), 5)
