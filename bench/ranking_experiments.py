@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     judged = [q for q in queries if qrels.get(q)]
     halves = {parity: [q for q in judged if int(q) % 2 == parity] if all(q.isdigit() for q in judged) else [] for parity in (0, 1)}
     rows = []
+    from search.backends.reranked import RerankedSearchBackend
     from search.semantic import E5Embedder, MemoryVectorStore, Reranker
 
     embedder, store = E5Embedder(), MemoryVectorStore()
@@ -95,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, options, rerank in VARIANTS:
         backend = backend_for(options, args.stopwords)
         backend.rebuild(iter(docs))
-        backend.reranker = Reranker(embedder, store, **rerank) if rerank is not None else None
+        if rerank is not None:
+            backend = RerankedSearchBackend(backend, Reranker(embedder, store, **rerank))
         rows.append((name, mrr(backend, queries, qrels, judged), *(mrr(backend, queries, qrels, halves[p]) for p in (0, 1))))
         print(f"  {name}: done", file=sys.stderr, flush=True)
     # oracle: one half's questions become text of their relevant articles; measure the other half

@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         size = dir_size(tmp)
         t_vectors = None
         if args.rerank:
+            from search.backends.reranked import RerankedSearchBackend
             from search.semantic import E5Reranker
 
             to_embed = list(documents(items))
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 audiences = frozenset({"public", "members"})
                 wanted = {h.id for q in queries for h in backend.search(SearchQuery(q=q, audiences=audiences, page_size=args.rerank_sample)).hits}
                 to_embed = [d for d in to_embed if d.id in wanted]
-            backend.reranker = E5Reranker({"STORE": "memory"})
+            backend = RerankedSearchBackend(backend, E5Reranker({"STORE": "memory"}))
             t0 = time.perf_counter()
             backend.reranker.embed(to_embed, progress=lambda done, total: print(f"\r  vectors {done}/{total}", end="", file=sys.stderr), total=len(to_embed))
             print(file=sys.stderr)

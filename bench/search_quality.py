@@ -120,9 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         t_index = time.perf_counter() - t0
         t_vectors = None
         if not args.no_rerank:
+            from search.backends.reranked import RerankedSearchBackend
             from search.semantic import E5Reranker
 
-            backend.reranker = E5Reranker({"STORE": "memory"})
+            backend = RerankedSearchBackend(backend, E5Reranker({"STORE": "memory"}))
             t0 = time.perf_counter()
             backend.reranker.embed(load_corpus(args.corpus))
             t_vectors = time.perf_counter() - t0

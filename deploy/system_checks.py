@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 
 
 @checks.register()
@@ -17,7 +18,21 @@ def check_publish_settings(app_configs=None, **kwargs):
                 id="deploy.W001",
             )
         )
-    base = getattr(settings, "SHUYUAN_PUBLISH", {}).get("BASE_URL", "")
+    from .conf import publish_setting
+
+    base = publish_setting("BASE_URL")
     if base and not base.startswith(("http://", "https://")):
         errors.append(checks.Error("SHUYUAN_PUBLISH['BASE_URL'] must be an absolute http(s) URL.", id="deploy.E001"))
     return errors
+
+
+@checks.register()
+def check_publish_target(app_configs=None, **kwargs):
+    """SHUYUAN_PUBLISH_TARGET names an adapter that can drive its storage (building one opens nothing)."""
+    from .targets import build_target
+
+    try:
+        build_target()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), hint="Fix SHUYUAN_PUBLISH_TARGET (or its storage in STORAGES).", id="deploy.E002")]
+    return []

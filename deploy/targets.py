@@ -1,8 +1,12 @@
 """Publish targets: where the static site goes.
 
-A target wraps a Django storage named in ``STORAGES`` (``"publish"`` by default), so the site can go
-wherever Django can store files. Django's Storage API can't set per-object metadata or headers, so each
-kind of storage gets a small adapter that can:
+The target is a backend declared like every other (``cms/backends.py``)::
+
+    SHUYUAN_PUBLISH_TARGET = {"BACKEND": "deploy.targets.S3Target", "OPTIONS": {"STORAGE": "publish"}}
+
+BACKEND names the adapter class; OPTIONS["STORAGE"] names the Django storage in ``STORAGES`` it writes
+through (default ``"publish"``), so the site can go wherever Django can store files. Django's Storage
+API can't set per-object metadata or headers, so each kind of storage has a small adapter that can:
 
 * ``LocalFolderTarget``: a folder (``FileSystemStorage``); files are replaced atomically (write to a
   temporary name, then rename) so a reader never sees half a file.
@@ -13,7 +17,7 @@ kind of storage gets a small adapter that can:
   origin access, and modern buckets refuse ``public-read`` anyway.
 * ``StorageTarget``: any other Django storage, through the plain Storage API (hashes in the manifest only).
 
-The adapter is chosen by what the storage can do (a local path, an S3 bucket), not by its class path.
+An adapter refuses, at start-up (``deploy/system_checks.py``), a storage it cannot drive.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Protocol
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, InvalidStorageError, Storage, storages
+
+from cms.backends import backend_entry, build_backend
 
 from .manifest import Entry
 
@@ -82,12 +88,38 @@ def write_many(target: PublishTarget, items: Iterable[tuple[Entry, bytes]], on_d
     return len(items)
 
 
-class LocalFolderTarget:
+class BasePublishTarget:
+    """An adapter that publishes through one Django storage (see the module docstring)."""
+
+    parallelism = 1
+
+    @classmethod
+    def from_options(cls, options: dict) -> BasePublishTarget:
+        """The target declared in ``SHUYUAN_PUBLISH_TARGET``: OPTIONS["STORAGE"] names the storage."""
+        options = dict(options)
+        alias = options.pop("STORAGE", "publish")
+        if options:
+            raise ValueError(f"unknown OPTIONS {sorted(options)} (a publish target takes STORAGE only)")
+        try:
+            storage = storages[alias]
+        except (InvalidStorageError, ImportError) as e:
+            raise ValueError(f'STORAGES["{alias}"] is not usable: {e}') from e
+        return cls(storage)
+
+
+class LocalFolderTarget(BasePublishTarget):
     parallelism = 1
 
     def __init__(self, storage: Storage) -> None:
+        try:
+            root = storage.path("")
+        except NotImplementedError:
+            raise ImproperlyConfigured(
+                f"LocalFolderTarget needs a storage with local paths (FileSystemStorage), not "
+                f"{type(storage).__module__}.{type(storage).__qualname__}; for a bucket name deploy.targets.S3Target."
+            ) from None
         self.storage = storage
-        self.root = Path(storage.path("")).resolve()
+        self.root = Path(root).resolve()
         self.key = f"file:{self.root}"
         self._root_str = str(self.root)
         self._root_prefix = os.path.join(self._root_str, "")
@@ -177,10 +209,16 @@ class LocalFolderTarget:
         return None if body is None else sha256_hex(body)
 
 
-class S3Target:
+class S3Target(BasePublishTarget):
     parallelism = 8
 
     def __init__(self, storage) -> None:
+        # (the class is asked for ``connection``: reading it on the storage would open a boto3 session)
+        if not (hasattr(storage, "bucket_name") and hasattr(type(storage), "connection")):
+            raise ImproperlyConfigured(
+                f"S3Target needs an S3 storage (storages.backends.s3.S3Storage), not "
+                f"{type(storage).__module__}.{type(storage).__qualname__}."
+            )
         if getattr(storage, "default_acl", None):
             raise ImproperlyConfigured(
                 "The publish storage must not set default_acl: objects are made readable by the bucket "
@@ -301,7 +339,7 @@ class S3Target:
         return meta.get(META_SHA256)
 
 
-class StorageTarget:
+class StorageTarget(BasePublishTarget):
     """Any Django storage through its plain API: no headers, hashes kept in the manifest only."""
 
     parallelism = 1
@@ -363,24 +401,22 @@ def _is_not_found(error) -> bool:
     return code in ("404", "NoSuchKey", "NotFound")
 
 
-def target_for_storage(storage: Storage) -> PublishTarget:
-    try:
-        storage.path("")
-    except NotImplementedError:
-        pass
-    else:
-        return LocalFolderTarget(storage)
-    if hasattr(storage, "bucket_name") and hasattr(storage, "connection"):
-        return S3Target(storage)
-    return StorageTarget(storage)
+SETTING = "SHUYUAN_PUBLISH_TARGET"
 
 
-def get_target(folder: str | os.PathLike | None = None, alias: str = "publish") -> PublishTarget:
-    """The configured publish target, or a local folder (``publish_site --to DIR``)."""
+def build_target() -> BasePublishTarget:
+    """A new target from ``SHUYUAN_PUBLISH_TARGET`` (ImproperlyConfigured naming the setting)."""
+    return build_backend(
+        backend_entry(SETTING), BasePublishTarget, SETTING, kind="publish target",
+        factory=lambda cls, options: cls.from_options(options),
+    )
+
+
+def get_target(folder: str | os.PathLike | None = None) -> PublishTarget:
+    """The configured publish target, or a local folder (``publish_site --to DIR``).
+
+    Built anew each time (it holds per-run state such as the folders it made); its storage is
+    Django's, shared."""
     if folder is not None:
         return LocalFolderTarget(FileSystemStorage(location=os.fspath(folder)))
-    try:
-        storage = storages[alias]
-    except (InvalidStorageError, ImportError) as e:
-        raise ImproperlyConfigured(f'STORAGES["{alias}"] is not usable as a publish target: {e}') from e
-    return target_for_storage(storage)
+    return build_target()

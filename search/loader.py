@@ -1,98 +1,67 @@
-"""Build the search engines named in ``settings.SHUYUAN_SEARCH``.
+"""The search engines declared in ``settings.SHUYUAN_SEARCH``, built by :mod:`cms.backends`.
 
     SHUYUAN_SEARCH = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"PATH": ...},
                                   "RERANK": {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {...}}}}
 
-BACKEND is a module ending with ``SearchBackend = ...`` or a class path.
-Engines are built once per process, lazily (no side effects at import), and
-dropped when the setting changes (tests).  Configuration errors raise
-ImproperlyConfigured; ``search.checks`` surfaces them at start-up.
+BACKEND is a module ending with ``SearchBackend = ...`` or a class path.  RERANK (optional; None or
+absent: words only) wraps the engine in :class:`search.backends.reranked.RerankedSearchBackend`.
+Engines are built once per process, lazily, and dropped when the setting changes (tests).
+Configuration errors raise ImproperlyConfigured naming the setting; ``search.checks`` surfaces them
+at start-up.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.dispatch import receiver
-from django.utils.module_loading import import_string
 
+from cms.backends import backend_entry, build_backend, label_for, load_backend
 from search.backends.base import BaseSearchBackend
 
-_backends: dict[str, BaseSearchBackend] = {}
-_lock = threading.Lock()
+SETTING = "SHUYUAN_SEARCH"
 
 
-def search_config() -> dict[str, Any]:
-    config = getattr(settings, "SHUYUAN_SEARCH", None)
-    if not config:
-        return {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"IN_MEMORY": True}}}
+def search_aliases() -> list[str]:
+    """The declared engines' aliases ("default" among them)."""
+    config = getattr(settings, SETTING, None)
     if not isinstance(config, dict) or "default" not in config:
-        raise ImproperlyConfigured('SHUYUAN_SEARCH must be a dict with a "default" entry.')
-    return config
-
-
-def backend_class(path: str) -> type[BaseSearchBackend]:
-    try:
-        obj = import_string(path if path.rsplit(".", 1)[-1][:1].isupper() else f"{path}.SearchBackend")
-    except ImportError as exc:
-        raise ImproperlyConfigured(f"Search backend {path!r} cannot be imported: {exc}") from exc
-    if not (isinstance(obj, type) and issubclass(obj, BaseSearchBackend)):
-        raise ImproperlyConfigured(f"{path!r} is not a search backend (a BaseSearchBackend subclass).")
-    return obj
+        raise ImproperlyConfigured(f'{SETTING} must be a dict with a "default" entry.')
+    return list(config)
 
 
 def build_search_backend(alias: str = "default") -> BaseSearchBackend:
-    """A new engine for ``alias`` (not cached)."""
-    config = search_config()
-    if alias not in config:
-        raise ImproperlyConfigured(f"SHUYUAN_SEARCH has no {alias!r} entry.")
-    entry = config[alias]
-    path = entry.get("BACKEND") if isinstance(entry, dict) else None
-    if not path:
-        raise ImproperlyConfigured(f"SHUYUAN_SEARCH[{alias!r}] needs a BACKEND.")
-    cls = backend_class(path)
+    """A new engine for ``alias``, wrapped by its re-ranker when it has one (not cached)."""
+    search_aliases()
+    entry = backend_entry(SETTING, alias)
+    label = label_for(SETTING, alias)
+    engine = build_backend(
+        entry, BaseSearchBackend, label, kind="search engine", module_attr="SearchBackend", extra_keys=("RERANK",)
+    )
+    reranker = build_reranker(alias, entry.get("RERANK"))
+    if reranker is None:
+        return engine
+    from search.backends.reranked import RerankedSearchBackend
+
     try:
-        backend = cls(entry.get("OPTIONS") or {})
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ImproperlyConfigured(f"SHUYUAN_SEARCH[{alias!r}] ({path}): {exc}") from exc
-    backend.reranker = build_reranker(alias, entry.get("RERANK"))
-    return backend
+        return RerankedSearchBackend(engine, reranker)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f'{label}["RERANK"]: {exc}') from exc
 
 
 def build_reranker(alias: str, entry: Any):  # -> search.semantic.Reranker | None
-    """The semantic re-ranking stage of ``SHUYUAN_SEARCH[alias]["RERANK"]`` (None: words only)."""
+    """The re-ranking stage declared in ``SHUYUAN_SEARCH[alias]["RERANK"]`` (None: words only)."""
     if not entry:
         return None
-    path = entry.get("BACKEND") if isinstance(entry, dict) else None
-    if not path:
-        raise ImproperlyConfigured(f'SHUYUAN_SEARCH[{alias!r}]["RERANK"] needs a BACKEND (or set RERANK to None).')
     from search.semantic import Reranker
 
-    try:
-        cls = import_string(path)
-    except ImportError as exc:
-        raise ImproperlyConfigured(f"Re-ranker {path!r} cannot be imported: {exc}") from exc
-    if not (isinstance(cls, type) and issubclass(cls, Reranker)):
-        raise ImproperlyConfigured(f"{path!r} is not a re-ranker (a search.semantic.Reranker subclass).")
-    try:
-        return cls(entry.get("OPTIONS") or {})
-    except (ValueError, TypeError) as exc:
-        raise ImproperlyConfigured(f'SHUYUAN_SEARCH[{alias!r}]["RERANK"] ({path}): {exc}') from exc
+    return build_backend(entry, Reranker, label_for(SETTING, alias, "RERANK"), kind="re-ranker")
 
 
 def get_search_backend(alias: str = "default") -> BaseSearchBackend:
     """The engine for ``alias``, built once per process, with the editors' dictionary loaded."""
-    backend = _backends.get(alias)
-    if backend is None:
-        with _lock:
-            backend = _backends.get(alias)
-            if backend is None:
-                backend = build_search_backend(alias)
-                _backends[alias] = backend
+    backend = load_backend(SETTING, alias, build=lambda: build_search_backend(alias))
     from search.dictionary import current_analyzer
 
     analyzer = current_analyzer()
@@ -102,11 +71,6 @@ def get_search_backend(alias: str = "default") -> BaseSearchBackend:
 
 
 def reset_search_backends() -> None:
-    with _lock:
-        _backends.clear()
+    from cms.backends import reset_backends
 
-
-@receiver(setting_changed)
-def _on_setting_changed(setting: str, **kwargs: Any) -> None:
-    if setting == "SHUYUAN_SEARCH":
-        reset_search_backends()
+    reset_backends(SETTING)

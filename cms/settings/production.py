@@ -145,6 +145,7 @@ def _s3_origin(options: dict) -> str:
 STORAGES = {**STORAGES}
 if os.environ.get("PUBLISH_S3_BUCKET"):
     STORAGES["publish"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options("PUBLISH_S3")}
+    SHUYUAN_PUBLISH_TARGET = {"BACKEND": "deploy.targets.S3Target", "OPTIONS": {"STORAGE": "publish"}}
     # Feeds, sitemaps and CDN purges need the public address of the static site.
     SHUYUAN_PUBLISH = {**SHUYUAN_PUBLISH, "BASE_URL": _require("PUBLISH_BASE_URL")}  # noqa: F405
 if os.environ.get("MEDIA_S3_BUCKET"):

@@ -1,39 +1,34 @@
-"""Load text extractors named in ``settings.SHUYUAN_TEXT_EXTRACTORS``."""
+"""The text extractors declared in ``settings.SHUYUAN_TEXT_EXTRACTORS``, built by :mod:`cms.backends`.
+
+    SHUYUAN_TEXT_EXTRACTORS = {"default": {"BACKEND": "media.extractors.default", "OPTIONS": {...}}}
+
+BACKEND is a module ending with ``TextExtractor = ...`` or a class path.
+"""
 
 from __future__ import annotations
 
-from functools import cache
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.module_loading import import_string
 
+from cms.backends import backend_entry, build_backend, label_for, load_backend
 from media.extractors.base import BaseTextExtractor
 
-
-def build_text_extractor(alias: str) -> BaseTextExtractor:
-    config = getattr(settings, "SHUYUAN_TEXT_EXTRACTORS", None) or {
-        "default": {"BACKEND": "media.extractors.default", "OPTIONS": {}}
-    }
-    if alias not in config:
-        raise ImproperlyConfigured(f"SHUYUAN_TEXT_EXTRACTORS has no {alias!r} entry.")
-    entry = config[alias]
-    path = entry.get("BACKEND")
-    if not path:
-        raise ImproperlyConfigured(f"SHUYUAN_TEXT_EXTRACTORS[{alias!r}] needs a BACKEND.")
-    try:
-        # "media.extractors.default" names a module ending with ``TextExtractor = ...``;
-        # "pkg.module.SomeExtractor" names the class itself.
-        cls = import_string(path if path.rsplit(".", 1)[-1][:1].isupper() else f"{path}.TextExtractor")
-    except ImportError as exc:
-        raise ImproperlyConfigured(f"SHUYUAN_TEXT_EXTRACTORS[{alias!r}]: cannot import {path!r}: {exc}") from exc
-    try:
-        return cls(entry.get("OPTIONS") or {})
-    except (TypeError, ValueError) as exc:
-        raise ImproperlyConfigured(f"SHUYUAN_TEXT_EXTRACTORS[{alias!r}]: {exc}") from exc
+SETTING = "SHUYUAN_TEXT_EXTRACTORS"
+_KIND = {"base_class": BaseTextExtractor, "kind": "text extractor", "module_attr": "TextExtractor"}
 
 
-@cache
+def extractor_aliases() -> list[str]:
+    config = getattr(settings, SETTING, None)
+    if not isinstance(config, dict) or "default" not in config:
+        raise ImproperlyConfigured(f'{SETTING} must be a dict with a "default" entry.')
+    return list(config)
+
+
+def build_text_extractor(alias: str = "default") -> BaseTextExtractor:
+    """A new extractor for ``alias`` (not cached)."""
+    return build_backend(backend_entry(SETTING, alias), label=label_for(SETTING, alias), **_KIND)
+
+
 def get_text_extractor(alias: str = "default") -> BaseTextExtractor:
-    """The configured extractor (built once per process)."""
-    return build_text_extractor(alias)
+    """The configured extractor, built once per process (again after the setting changes)."""
+    return load_backend(SETTING, alias, **_KIND)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from search.text import Analyzer, QueryTerms
@@ -222,13 +222,74 @@ class Capabilities:
     remote: bool = False
 
 
+@dataclass(frozen=True)
+class RankingOptions:
+    """How word matches are scored: OPTIONS every engine reads the same way (defaults here, once).
+
+    TITLE_BOOST     weight of a title match, added to the body match (default 1.0)
+    PHRASE_BOOST    weight of the query's words appearing close together (default 0.5)
+    PHRASE_SLOP     how far apart "close together" may be, in tokens (default 3)
+    PAIR_BOOST      weight of each pair of adjacent query words appearing within PAIR_SLOP tokens of
+                    each other (default 0.3; the sequential-dependence idea: a long question rarely
+                    matches as a whole phrase, its word pairs often do)
+    PAIR_SLOP       (default 2)
+    QTF_WEIGHT      extra weight of a query word for each time the query repeats it (default 0.5)
+    BIGRAM_WEIGHT   weight of the character-bigram field that catches unknown words (default 1.0);
+                    0 also leaves the field empty at index time, so rebuild after raising it from 0
+    BIGRAM_CHARS    the bigram field covers the title and the first BIGRAM_CHARS characters of the
+                    text (default 300; 0: all of it)
+    CHAR_WEIGHT     weight of the single-character field (default 2.0): each CJK character of the
+                    query's words (stop words left out) adds to the score of documents the words and
+                    bigrams matched, never widens the match; 0 also leaves the field empty at index
+                    time, so rebuild after raising it from 0
+    """
+
+    title_boost: float = 1.0
+    phrase_boost: float = 0.5
+    phrase_slop: int = 3
+    pair_boost: float = 0.3
+    pair_slop: int = 2
+    qtf_weight: float = 0.5
+    bigram_weight: float = 1.0
+    bigram_chars: int = 300
+    char_weight: float = 2.0
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> RankingOptions:
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.name.upper()
+            if name in options:
+                kind = type(f.default)
+                try:
+                    values[f.name] = kind(options[name])
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"OPTIONS[{name!r}] must be a number, not {options[name]!r}") from exc
+        return cls(**values)
+
+
+@dataclass
+class RankedWindow:
+    """An engine's best hits for a query before their display data are read: what a re-ranking
+    stage reorders (:meth:`BaseSearchBackend.ranked_window`)."""
+
+    total: int
+    facets: dict[str, list[tuple[str, int]]]
+    #: (document id, engine score), best first
+    candidates: list[tuple[str, float]]
+    #: engine-private: what :meth:`BaseSearchBackend.window_hits` needs to build the page's hits
+    context: Any = None
+
+
 class BaseSearchBackend(abc.ABC):
-    """Abstract engine.  Subclasses check their own OPTIONS in ``__init__``."""
+    """Abstract engine.  Subclasses check their own OPTIONS in ``__init__``; the ranking options
+    shared by every engine are read here, into :attr:`ranking`."""
 
     capabilities: Capabilities = Capabilities()
 
     def __init__(self, options: Mapping[str, Any] | None = None, *, analyzer: Analyzer | None = None) -> None:
         self.options: dict[str, Any] = dict(options or {})
+        self.ranking = RankingOptions.from_options(self.options)
         self._analyzer = analyzer
 
     @property
@@ -241,28 +302,27 @@ class BaseSearchBackend(abc.ABC):
         """Swap in a new dictionary (custom words, synonyms).  Re-index after custom words change."""
         self._analyzer = analyzer
 
-    #: Optional semantic re-ranking stage (:class:`search.semantic.Reranker`), attached by
-    #: :mod:`search.loader` from ``SHUYUAN_SEARCH[alias]["RERANK"]``.
-    reranker: Any = None
+    @property
+    def reranker(self) -> Any:
+        """The semantic re-ranking stage (:class:`search.semantic.Reranker`) when this engine is
+        wrapped by one (:class:`search.backends.reranked.RerankedSearchBackend`), else None.
 
-    def reranks(self, query: SearchQuery, terms: QueryTerms) -> bool:
-        """Whether this query's page comes from the re-ranked window of the engine's best hits."""
-        return self.reranker is not None and self.reranker.applies(query, terms)
+        Read-only: re-ranking wraps an engine, it is never attached to one."""
+        return None
 
-    def rerank_depth(self, query: SearchQuery) -> int:
-        """How many of the engine's best hits a re-ranked page needs: the window, or more when the
-        page runs past its end."""
-        return max(self.reranker.window, query.offset + query.page_size)
+    def ranked_window(self, query: SearchQuery, terms: QueryTerms, depth: int) -> RankedWindow | None:
+        """The engine's best ``depth`` hits for a relevance-sorted ``query``, as (id, score), with
+        the total and the facets ``search`` would give; None when the query can match nothing.
 
-    def reranked_page(self, query: SearchQuery, candidates: Sequence[tuple[str, float]]) -> list[int]:
-        """Indexes into ``candidates`` (the engine's top :meth:`rerank_depth` hits: (id, score),
-        best first) of the hits on the page ``query`` asks for.  The first ``window`` are in
-        blended order, the rest in the engine's, so consecutive pages never repeat or skip a
-        hit; reordering never changes which documents matched, so totals, facets and
-        visibility stay the engine's."""
-        window = self.reranker.window
-        order = [*self.reranker.order(query.q, candidates[:window]), *range(window, len(candidates))]
-        return order[query.offset : query.offset + query.page_size]
+        What a re-ranking stage reorders: display data (snippets) are built afterwards, by
+        :meth:`window_hits`, only for the hits on the page asked for.  Engines that can be
+        re-ranked implement both."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be re-ranked (no ranked_window)")
+
+    def window_hits(self, query: SearchQuery, terms: QueryTerms, window: RankedWindow, picks: Sequence[int]) -> list[SearchHit]:
+        """The display data of ``window.candidates[i]`` for each ``i`` in ``picks``, in that order,
+        with the engine's own scores and under the visibility filter of ``query``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be re-ranked (no window_hits)")
 
     @abc.abstractmethod
     def index(self, docs: Iterable[SearchDocument]) -> int:
@@ -273,8 +333,11 @@ class BaseSearchBackend(abc.ABC):
         """Remove documents by id; unknown ids are ignored."""
 
     @abc.abstractmethod
-    def search(self, query: SearchQuery) -> SearchResults:
-        """Run a query with the visibility filter applied inside the engine."""
+    def search(self, query: SearchQuery, terms: QueryTerms | None = None) -> SearchResults:
+        """Run a query with the visibility filter applied inside the engine.
+
+        ``terms`` is ``query.q`` already analysed by this engine's analyzer (a wrapper that looked
+        at it passes it on, so a query is analysed once)."""
 
     @abc.abstractmethod
     def suggest(self, prefix: str, audiences: frozenset[str], locale: str | None = None, limit: int = 8) -> list[str]:

