@@ -28,6 +28,7 @@ from wagtail_localize.fields import SynchronizedField
 
 from cms import visibility
 from cms.blocks import BodyBlock, ExhibitSectionBlock
+from cms.models.search import SearchDocumentMixin, join_text
 from cms.provinces import Province
 from cms.visibility import Audience
 
@@ -49,8 +50,12 @@ class AudienceMixin(models.Model):
         abstract = True
 
 
-class ShuyuanPage(AudienceMixin, Page):
-    """Common base: audience, cover image and summary for every content page."""
+class ShuyuanPage(SearchDocumentMixin, AudienceMixin, Page):
+    """Common base: audience, cover image and summary for every content page.
+
+    Each concrete type declares ``search_kind`` (see ``cms.models.search``): its kind in members'
+    search, or None when it is not searchable.
+    """
 
     cover_image = models.ForeignKey(
         "media.ShuyuanImage", verbose_name=_("封面图"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -79,6 +84,7 @@ class HomePage(ShuyuanPage):
     api_fields = ShuyuanPage.api_fields + [APIField("intro")]
     parent_page_types = ["wagtailcore.Page"]
     max_count_per_parent = 1
+    search_kind = None  # a landing page: its content is the pages it lists
 
     class Meta:
         verbose_name = _("首页")
@@ -117,6 +123,7 @@ class ColumnPage(RoutablePageMixin, ShuyuanPage):
     api_fields = ShuyuanPage.api_fields + [APIField("intro")]
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.ArticlePage"]
+    search_kind = None  # a listing: its articles are indexed, each with the column's name
 
     class Meta:
         verbose_name = _("栏目")
@@ -194,9 +201,24 @@ class ArticlePage(ShuyuanPage):
     ]
     parent_page_types = ["cms.ColumnPage"]
     subpage_types: list[str] = []
+    search_kind = "article"
+    # Not 文章: a study material's type (资料类型) is often 文章 too, and the two facets sit side by side.
+    search_label = _("栏目文章")
 
     class Meta:
         verbose_name = _("文章")
+
+    def search_document_fields(self) -> dict:
+        parent = self.get_parent()
+        return {
+            **super().search_document_fields(),
+            "subtitle": self.subtitle,
+            "body": self.search_text("body"),
+            "column": parent.title if parent else "",
+        }
+
+    def search_date(self):
+        return self.date or super().search_date()
 
 
 class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
@@ -213,6 +235,7 @@ class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.StudyMaterialPage", "cms.ExhibitionPage"]
     max_count_per_parent = 1
+    search_kind = None  # a landing page: its materials are indexed
 
     class Meta:
         verbose_name = _("党建书苑")
@@ -381,9 +404,27 @@ class StudyMaterialPage(ShuyuanPage):
     ]
     parent_page_types = ["cms.StudyLibraryPage"]
     subpage_types: list[str] = []
+    search_kind = "material"
 
     class Meta:
         verbose_name = _("学习资料")
+
+    def search_document_fields(self) -> dict:
+        return {
+            **super().search_document_fields(),
+            "body": self.search_text("body"),
+            "material_type": self.material_type.name if self.material_type_id else "",
+            "topics": [t.name for t in self.topics.all()],
+            "issuing_body": self.issuing_body,
+            "doc_number": self.doc_number,
+        }
+
+    def search_date(self):
+        return self.issue_date or super().search_date()
+
+    def search_attachments(self):
+        """The attached files, page by page in search: their text finds the material."""
+        return [(a.display_title, a.document) for a in self.attachments.select_related("document").all()]
 
 
 class ExhibitionPage(ShuyuanPage):
@@ -404,9 +445,17 @@ class ExhibitionPage(ShuyuanPage):
     api_fields = ShuyuanPage.api_fields + [APIField("subtitle"), APIField("curator"), APIField("sections")]
     parent_page_types = ["cms.HomePage", "cms.StudyLibraryPage"]
     subpage_types: list[str] = []
+    search_kind = "exhibition"
 
     class Meta:
         verbose_name = _("线上展览")
+
+    def search_document_fields(self) -> dict:
+        return {
+            **super().search_document_fields(),
+            "subtitle": self.subtitle,
+            "body": join_text(self.curator, self.search_text("sections")),
+        }
 
 
 class RedExhibitionIndexPage(RoutablePageMixin, ShuyuanPage):
@@ -422,6 +471,7 @@ class RedExhibitionIndexPage(RoutablePageMixin, ShuyuanPage):
     parent_page_types = ["cms.HomePage"]
     subpage_types = ["cms.RedExhibitionPage"]
     max_count_per_parent = 1
+    search_kind = None  # a listing: its exhibitions are indexed
 
     class Meta:
         verbose_name = _("红色云图")
@@ -519,6 +569,17 @@ class RedExhibitionPage(ShuyuanPage):
     ]
     parent_page_types = ["cms.RedExhibitionIndexPage"]
     subpage_types: list[str] = []
+    search_kind = "red_exhibition"
+    # Readers know these venues by the section that lists them, 红色云图 (the model's name is 红色场馆).
+    search_label = _("红色云图")
 
     class Meta:
         verbose_name = _("红色场馆")
+
+    def search_document_fields(self) -> dict:
+        return {
+            **super().search_document_fields(),
+            "body": join_text(self.city, self.description),
+            "province": self.get_province_display() if self.province else "",
+            "category": self.category.name if self.category_id else "",
+        }

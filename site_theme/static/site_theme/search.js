@@ -19,15 +19,17 @@
   var FILTERS = ["kind", "type", "topic", "column", "year"];
   var T = {
     "zh-hans": { browse: "按类别浏览", searching: "正在搜索…", none: "没有找到相关内容。", found: "共找到 {n} 条结果", error: "搜索服务暂时不可用，请稍后再试。", prev: "上一页", next: "下一页", clear: "清除筛选",
-      facet: { kind: "内容类别", material_type: "资料类型", topics: "专题", column: "栏目", year: "年份" },
-      kinds: { article: "栏目文章", material: "学习资料", exhibition: "线上展览", red_exhibition: "红色云图" } },
+      facet: { kind: "内容类别", material_type: "资料类型", topics: "专题", column: "栏目", year: "年份" } },
     "zh-hant": { browse: "按類別瀏覽", searching: "正在搜索…", none: "沒有找到相關內容。", found: "共找到 {n} 條結果", error: "搜索服務暫時不可用，請稍後再試。", prev: "上一頁", next: "下一頁", clear: "清除篩選",
-      facet: { kind: "內容類別", material_type: "資料類型", topics: "專題", column: "欄目", year: "年份" },
-      kinds: { article: "欄目文章", material: "學習資料", exhibition: "線上展覽", red_exhibition: "紅色雲圖" } },
+      facet: { kind: "內容類別", material_type: "資料類型", topics: "專題", column: "欄目", year: "年份" } },
     en: { browse: "Browse by kind", searching: "Searching…", none: "Nothing found.", found: "{n} results", error: "Search is unavailable, please try again later.", prev: "Previous", next: "Next", clear: "Clear filters",
-      facet: { kind: "Kind", material_type: "Material type", topics: "Topic", column: "Column", year: "Year" },
-      kinds: { article: "Column article", material: "Study material", exhibition: "Exhibition", red_exhibition: "Red exhibition" } }
-  }[locale] || { facet: {}, kinds: {} };
+      facet: { kind: "Kind", material_type: "Material type", topics: "Topic", column: "Column", year: "Year" } }
+  }[locale] || { facet: {} };
+  // The kinds of content and their labels come from the page models, in the page's language:
+  // [[code, label], ...] in display order (search.documents.kinds()).
+  var KINDS = JSON.parse(form.getAttribute("data-kinds") || "[]");
+  var kindLabels = {};
+  KINDS.forEach(function (kind) { kindLabels[kind[0]] = kind[1]; });
 
   function state() {
     var url = new URLSearchParams(window.location.search);
@@ -61,9 +63,9 @@
     var h = document.createElement("h2");
     h.textContent = T.browse || "";
     var ul = document.createElement("ul");
-    Object.keys(T.kinds).forEach(function (kind) {
+    KINDS.forEach(function (kind) {
       var li = document.createElement("li");
-      li.appendChild(button(T.kinds[kind], function () { go({ q: "", page: 1, sort: "date", filters: { kind: kind } }); }));
+      li.appendChild(button(kind[1], function () { go({ q: "", page: 1, sort: "date", filters: { kind: kind[0] } }); }));
       ul.appendChild(li);
     });
     facetsBox.appendChild(h);
@@ -102,7 +104,7 @@
       values.forEach(function (v) {
         var li = document.createElement("li");
         var active = s.filters[param] === String(v.value);
-        var label = (field === "kind" && T.kinds[v.value]) || String(v.value);
+        var label = (field === "kind" && kindLabels[v.value]) || String(v.value);
         li.appendChild(button(label + " (" + v.count + ")", function () {
           var next = { q: s.q, page: 1, sort: s.sort, filters: Object.assign({}, s.filters) };
           if (active) delete next.filters[param]; else next.filters[param] = String(v.value);
