@@ -2,7 +2,8 @@
 
 Content URLs carry their language (``/zh-hans/…``, ``/zh-hant/…``, ``/en/…``); ``/`` redirects to the
 source language. Feeds, sitemaps and robots come from ``deploy`` (the static publisher renders them
-through these same URLs); search pages and the search API come from ``search``.
+through these same URLs); the members' search page comes from ``search``, the API (search included)
+from ``cms.api``.
 """
 
 from django.conf import settings

@@ -36,6 +36,20 @@ def json_error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"message": message}, status=status, json_dumps_params={"ensure_ascii": False})
 
 
+def method_not_allowed(method: str, allowed) -> JsonResponse:
+    """A 405 worded as DRF's, with ``Allow``."""
+    response = json_error(f'Method "{method[:10]}" not allowed.', 405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def retry_later(message: str, status: int, seconds: int) -> JsonResponse:
+    """A 429 (too many requests) or 503 (unavailable) that says when to try again (``Retry-After``)."""
+    response = json_error(message, status)
+    response["Retry-After"] = str(seconds)
+    return response
+
+
 def _is_json(response: HttpResponse) -> bool:
     return response.get("Content-Type", "").split(";")[0].strip().lower() == "application/json"
 

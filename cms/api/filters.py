@@ -10,7 +10,6 @@ backend, which raises (a 500): the filters here replace them.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -21,7 +20,7 @@ from wagtail.api.v2.filters import FieldsFilter, OrderingFilter, SearchFilter
 from wagtail.api.v2.utils import BadRequestError, parse_boolean
 from wagtail.models import Locale
 
-from cms.provinces import Province
+from . import params
 
 # Parameters handled by ShuyuanFilter (not by the generic field filter, even where a model has a
 # database field of the same name).
@@ -72,19 +71,8 @@ def _terms(model, value: str):
     return model.objects.filter(pk=int(value)) if _is_number(value) else model.objects.filter(slug=value)
 
 
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
 def _date(request, name: str) -> dt.date | None:
-    if name not in request.GET:
-        return None
-    raw = request.GET[name]
-    try:
-        if not DATE_RE.fullmatch(raw):  # fromisoformat also reads 20250101 and week dates
-            raise ValueError(raw)
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise BadRequestError(f"{name} must be a date as YYYY-MM-DD") from exc
+    return params.date(name, request.GET[name]) if name in request.GET else None
 
 
 class ShuyuanFilter(BaseFilterBackend):
@@ -119,11 +107,8 @@ class ShuyuanFilter(BaseFilterBackend):
             terms = _terms(MaterialType, get["material_type"])
             queryset = queryset.filter(pk__in=StudyMaterialPage.objects.filter(material_type__in=terms).values("pk"))
         if "province" in get:
-            if get["province"] not in Province.values:
-                raise BadRequestError(
-                    f"province '{get['province']}' is not a province code; use one of: {', '.join(Province.values)}"
-                )
-            queryset = queryset.filter(pk__in=RedExhibitionPage.objects.filter(province=get["province"]).values("pk"))
+            code = params.province(get["province"])
+            queryset = queryset.filter(pk__in=RedExhibitionPage.objects.filter(province=code).values("pk"))
         if "category" in get:
             terms = _terms(RedExhibitionCategory, get["category"])
             queryset = queryset.filter(pk__in=RedExhibitionPage.objects.filter(category__in=terms).values("pk"))
@@ -156,22 +141,13 @@ class ShuyuanFilter(BaseFilterBackend):
         return queryset
 
 
-def content_languages() -> list[str]:
-    """The language codes ``?locale=`` accepts: the site's content languages (``WAGTAIL_CONTENT_LANGUAGES``)."""
-    from django.conf import settings
-
-    return [code for code, _name in getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", ())]
-
-
 class SafeLocaleFilter(BaseFilterBackend):
     """``?locale=zh-hant``: a code that isn't a content language is a 400 naming those that are, not a
     404; a content language with no pages yet matches nothing."""
 
     def filter_queryset(self, request, queryset, view):
         if "locale" in request.GET:
-            code = request.GET["locale"]
-            if code not in content_languages():
-                raise BadRequestError(f"locale '{code}' doesn't exist; use one of: {', '.join(content_languages())}")
+            code = params.locale(request.GET["locale"])
             locale = Locale.objects.filter(language_code=code).first()
             if locale is None:
                 return queryset.none()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from wagtail import fields as wagtail_fields
 from wagtail.images import get_image_model
@@ -129,50 +130,64 @@ def ok(schema: dict, description: str = "OK") -> dict:
     return {"200": {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def field_schema(model, name: str) -> dict:
+#: Fields whose API form isn't their model field's (serialised by the API itself).
+SPECIAL_FIELDS = {
+    "audience": lambda: {"type": "string", "enum": ["public", "members"]},
+    "tags": lambda: {"type": "array", "items": {"type": "string"}},
+    "attachments": lambda: {"type": "array", "items": ref("Attachment")},
+    "translations": lambda: {
+        "type": "array",
+        "items": ref("Translation"),
+        "description": "this page in the other languages the caller may read",
+    },
+}
+
+#: Model field classes -> their JSON form; the first that matches (a DateTimeField is a DateField).
+FIELD_SCHEMAS = (
+    (wagtail_fields.StreamField, lambda: {"type": "array", "items": ref("Block")}),
+    (wagtail_fields.RichTextField, lambda: {"type": "string", "description": "HTML"}),
+    (models.BooleanField, lambda: {"type": "boolean"}),
+    (models.DateTimeField, lambda: {"type": "string", "format": "date-time"}),
+    (models.DateField, lambda: {"type": "string", "format": "date"}),
+    (models.DecimalField, lambda: {"type": "string", "description": "decimal number"}),
+    (models.IntegerField | models.AutoField, lambda: {"type": "integer"}),
+)
+
+
+def relation_schema(field) -> dict | None:
+    """An image or a taxonomy term the API resolves into an object; None for other fields."""
     from cms.models.snippets import _Term
 
-    if name == "audience":
-        return {"type": "string", "enum": ["public", "members"]}
-    if name == "tags":
-        return {"type": "array", "items": {"type": "string"}}
-    if name == "attachments":
-        return {"type": "array", "items": ref("Attachment")}
-    if name == "translations":
-        return {
-            "type": "array",
-            "items": ref("Translation"),
-            "description": "this page in the other languages the caller may read",
-        }
+    related = getattr(field, "related_model", None)
+    if related is None:
+        return None
+    if field.many_to_one and related is get_image_model():
+        return nullable(ref("Image"))
+    if issubclass(related, _Term) and (field.many_to_one or field.many_to_many):
+        return nullable(ref("Term")) if field.many_to_one else {"type": "array", "items": ref("Term")}
+    return None
+
+
+def value_schema(field) -> dict:
+    for field_class, schema in FIELD_SCHEMAS:
+        if isinstance(field, field_class):
+            return schema()
+    if field.choices:
+        return {"type": "string", "enum": [value for value, _label in field.flatchoices]}
+    return {"type": "string"}
+
+
+def field_schema(model, name: str) -> dict:
+    if name in SPECIAL_FIELDS:
+        return SPECIAL_FIELDS[name]()
     try:
         field = model._meta.get_field(name)
-    except Exception:  # noqa: BLE001 - a property: any JSON
+    except FieldDoesNotExist:  # a property: any JSON
         return {}
-    related = getattr(field, "related_model", None)
-    if isinstance(field, wagtail_fields.StreamField):
-        schema = {"type": "array", "items": ref("Block")}
-    elif isinstance(field, wagtail_fields.RichTextField):
-        schema = {"type": "string", "description": "HTML"}
-    elif field.many_to_one and related is get_image_model():
-        return nullable(ref("Image"))
-    elif field.many_to_one and related is not None and issubclass(related, _Term):
-        return nullable(ref("Term"))
-    elif field.many_to_many and related is not None and issubclass(related, _Term):
-        return {"type": "array", "items": ref("Term")}
-    elif isinstance(field, models.BooleanField):
-        schema = {"type": "boolean"}
-    elif isinstance(field, models.DateTimeField):
-        schema = {"type": "string", "format": "date-time"}
-    elif isinstance(field, models.DateField):
-        schema = {"type": "string", "format": "date"}
-    elif isinstance(field, models.DecimalField):
-        schema = {"type": "string", "description": "decimal number"}
-    elif isinstance(field, models.IntegerField | models.AutoField):
-        schema = {"type": "integer"}
-    else:
-        schema = {"type": "string"}
-        if field.choices:
-            schema["enum"] = [value for value, _label in field.flatchoices]
+    related = relation_schema(field)
+    if related is not None:
+        return related
+    schema = value_schema(field)
     if field.verbose_name:
         schema["title"] = str(field.verbose_name)
     return nullable(schema) if field.null else schema
@@ -442,7 +457,7 @@ def listing_parameters(limit_max: int, viewset, model) -> list[dict]:
 
 
 def click_doc_pattern() -> str:
-    from search.service import CLICK_DOC_RE
+    from .params import CLICK_DOC_RE
 
     return CLICK_DOC_RE.pattern
 
@@ -453,34 +468,48 @@ def search_window() -> int:
     return MAX_RESULT_WINDOW
 
 
+def kind_description(description: str) -> str:
+    """``description`` followed by each search kind's code and label (the page models say them)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from search.documents import kinds
+
+    with translation.override(settings.LANGUAGE_CODE):  # the committed schema is the same everywhere
+        labels = ", ".join(f"`{code}` {label}" for code, label in kinds())
+    return f"{description}: {labels}"
+
+
 def search_parameters() -> list[dict]:
-    from search import service as svc
+    from search.service import DEFAULT_PAGE_SIZE
+
+    from . import params as p
 
     # Filter values: an empty one is ignored, so each item schema admits "" (in its own terms, not
     # through anyOf, which schemathesis's negative generation misreads inside arrays).
-    free = text_param(svc.MAX_FILTER_LENGTH)
+    free = text_param(p.MAX_FILTER_LENGTH)
 
     def many(name, items, description):
-        schema = {"type": "array", "items": items, "maxItems": svc.MAX_FILTER_VALUES}
+        schema = {"type": "array", "items": items, "maxItems": p.MAX_FILTER_VALUES}
         return query(name, schema, description + "; empty values are ignored", style="form", explode=True)
 
-    provinces = svc.province_names()
+    provinces = p.province_names()
     return [
-        query("q", text_param(svc.MAX_QUERY_LENGTH),
+        query("q", text_param(p.MAX_QUERY_LENGTH),
               "the words to find; any text (empty: an empty page, or with a filter or date range every match of those, newest first)"),
-        query("page", or_empty({"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE, "default": 1}),
-              f"page number; results stop at result {svc.MAX_RESULT_WINDOW}: a page past it is empty, like a page "
+        query("page", or_empty({"type": "integer", "minimum": 1, "maximum": p.MAX_PAGE, "default": 1}),
+              f"page number; results stop at result {search_window()}: a page past it is empty, like a page "
               "past the last result"),
-        query("page_size", or_empty({"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE,
-                                     "default": svc.DEFAULT_PAGE_SIZE}), "results per page"),
-        query("sort", or_empty({"type": "string", "enum": list(svc.SORTS), "default": "relevance"}),
+        query("page_size", or_empty({"type": "integer", "minimum": 1, "maximum": p.MAX_PAGE_SIZE,
+                                     "default": DEFAULT_PAGE_SIZE}), "results per page"),
+        query("sort", or_empty({"type": "string", "enum": list(p.SORTS), "default": "relevance"}),
               "best matches first (word matching; for questions of 5 letters or more the best 100 are "
               "re-ranked by meaning), or newest first"),
-        query("locale", or_empty({"type": "string", "enum": list(svc.locale_codes())}), "only content in this language"),
+        query("locale", or_empty({"type": "string", "enum": list(p.locale_codes())}), "only content in this language"),
         query("date_from", or_empty({"type": "string", "format": "date"}), "content dated on or after (YYYY-MM-DD)"),
         query("date_to", or_empty({"type": "string", "format": "date"}),
               "content dated on or before (YYYY-MM-DD); before `date_from`: nothing"),
-        many("kind", {"type": "string", "enum": ["", *svc.kinds()]}, "kind of content (facet `kind`)"),
+        many("kind", {"type": "string", "enum": ["", *p.kinds()]}, kind_description("kind of content (facet `kind`)")),
         many("type", free, "study materials of a material type, by name (facet `material_type`)"),
         many("topic", free, "study materials of a topic, by name (facet `topics`)"),
         many("year", {"type": "string", "pattern": "^(?:[0-9]{4})?$"}, "content of a year (facet `year`)"),
@@ -492,16 +521,18 @@ def search_parameters() -> list[dict]:
 
 
 def suggest_parameters() -> list[dict]:
-    from search import service as svc
+    from . import params as p
 
     return [
-        query("q", text_param(svc.MAX_SUGGEST_LENGTH), "what the user typed so far"),
-        query("locale", or_empty({"type": "string", "enum": list(svc.locale_codes())}), "only titles in this language"),
+        query("q", text_param(p.MAX_SUGGEST_LENGTH), "what the user typed so far"),
+        query("locale", or_empty({"type": "string", "enum": list(p.locale_codes())}), "only titles in this language"),
     ]
 
 
 def search_components() -> dict:
-    from search import service as svc
+    from search.service import DEFAULT_FACETS
+
+    from . import params as p
 
     facet_value = {
         "type": "object",
@@ -517,7 +548,7 @@ def search_components() -> dict:
             "required": ["id", "kind", "title", "title_html", "snippet_html", "score", "url", "date", "source", "page"],
             "properties": {
                 "id": {"type": "string", "pattern": "^page:[0-9]+$", "description": "`page:<page id>`"},
-                "kind": {"type": "string", "enum": list(svc.kinds())},
+                "kind": {"type": "string", "enum": list(p.kinds()), "description": kind_description("the kind of content")},
                 "title": {"type": "string"},
                 "title_html": {"type": "string"},
                 "snippet_html": {"type": "string"},
@@ -535,22 +566,22 @@ def search_components() -> dict:
             "required": ["total", "page", "page_size", "num_pages", "results", "facets", "query", "sort", "log_id"],
             "properties": {
                 "total": {"type": "integer", "minimum": 0},
-                "page": {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE},
-                "page_size": {"type": "integer", "minimum": 1, "maximum": svc.MAX_PAGE_SIZE},
+                "page": {"type": "integer", "minimum": 1, "maximum": p.MAX_PAGE},
+                "page_size": {"type": "integer", "minimum": 1, "maximum": p.MAX_PAGE_SIZE},
                 "num_pages": {"type": "integer", "minimum": 1},
-                "results": {"type": "array", "items": ref("SearchHit"), "maxItems": svc.MAX_PAGE_SIZE},
+                "results": {"type": "array", "items": ref("SearchHit"), "maxItems": p.MAX_PAGE_SIZE},
                 "facets": {
                     "type": "object",
                     "description": "Counts of each value among all matches (not just this page), most "
                     "frequent first; pass a value back as the filter of the same name.",
-                    "required": list(svc.DEFAULT_FACETS),
+                    "required": list(DEFAULT_FACETS),
                     "properties": {
-                        name: {"type": "array", "items": ref("SearchFacetValue")} for name in svc.DEFAULT_FACETS
+                        name: {"type": "array", "items": ref("SearchFacetValue")} for name in DEFAULT_FACETS
                     },
                     "additionalProperties": False,
                 },
                 "query": {"type": "string", "description": "`q` as searched (trimmed)"},
-                "sort": {"type": "string", "enum": list(svc.SORTS)},
+                "sort": {"type": "string", "enum": list(p.SORTS)},
                 "log_id": nullable({"type": "integer", "description": "for click reporting (first pages only)"}),
             },
             "additionalProperties": False,
@@ -563,7 +594,7 @@ def build_schema() -> dict:
     from wagtail.documents import get_document_model
     from wagtail.models import Page
 
-    from .filters import content_languages
+    from .params import locale_codes
     from .views import MAX_NUMBER, DocumentsViewSet, ImagesViewSet, PagesViewSet
 
     limit_max = getattr(settings, "WAGTAILAPI_LIMIT_MAX", 20)
@@ -578,7 +609,7 @@ def build_schema() -> dict:
         query("descendant_of", page_id_param(root=True), "pages below this page"),
         query("ancestor_of", page_id_param(), "pages above this page"),
         query("translation_of", page_id_param(), "translations of this page"),
-        query("locale", {"type": "string", "enum": content_languages()}, "language of the pages"),
+        query("locale", {"type": "string", "enum": list(locale_codes())}, "language of the pages"),
         query("column", text, "articles of a column (id or slug); an unknown one matches nothing"),
         query("topic", text, "study materials of a topic (id or slug)"),
         query("material_type", text, "study materials of a type (id or slug)"),
@@ -755,7 +786,7 @@ def build_schema() -> dict:
             "get": {
                 "operationId": "search",
                 "tags": ["search"],
-                "summary": "Full-text search with highlights and facets (served by the search app)",
+                "summary": "Full-text search with highlights and facets",
                 "description": "Public content for anonymous callers, members' content too with a member's "
                 "bearer token; internal content never. Any text is a valid `q` (it is split into words, "
                 "never parsed as query syntax); an empty `q` gives an empty page, unless a filter or date range "

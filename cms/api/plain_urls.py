@@ -2,8 +2,6 @@
 ``/api/`` (see ``middleware``): Django's LocaleMiddleware would otherwise turn an API 404 into a
 redirect to ``/zh-hans/api/...``, which Wagtail's catch-all page route makes look valid."""
 
-from django.urls import include, path
-
 from . import api_urlpatterns
 
-urlpatterns = [path("", include("search.urls")), *api_urlpatterns]
+urlpatterns = [*api_urlpatterns]

@@ -1,4 +1,5 @@
-"""Per-client rate limits. Rates come from ``SHUYUAN_API["RATE_LIMITS"]`` at request time.
+"""Per-client rate limits, read from settings at request time: ``SHUYUAN_API["RATE_LIMITS"]`` for the
+DRF endpoints, ``SHUYUAN_SEARCH_RATE_LIMIT`` and ``SHUYUAN_SUGGEST_RATE_LIMIT`` for search.
 
 The request history lives in the Django cache named by ``SHUYUAN_API["THROTTLE_CACHE"]`` (the
 ``default`` alias unless configured). A limit is only a limit if every worker counts in the same
@@ -6,6 +7,8 @@ place: with several worker processes that cache must be a shared store (Redis, o
 cache), never the per-process local-memory cache. ``check_throttle_cache`` (a system check) refuses an
 alias that isn't configured.
 """
+
+import math
 
 from django.conf import settings
 from django.core.cache import InvalidCacheBackendError, caches
@@ -83,3 +86,48 @@ class AuthRateThrottle(_SettingsRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class SearchRateThrottle(SharedCacheThrottle):
+    """The search endpoints' limit: per user for signed-in callers, otherwise per client address as
+    DRF identifies it (``X-Forwarded-For`` according to ``REST_FRAMEWORK["NUM_PROXIES"]``, else
+    ``REMOTE_ADDR``). The rate, ``SHUYUAN_SEARCH_RATE_LIMIT = (requests, seconds)`` (None: no limit),
+    is read on every request."""
+
+    scope = "search"
+    setting, default = "SHUYUAN_SEARCH_RATE_LIMIT", (60, 60)
+
+    def __init__(self):  # SimpleRateThrottle would look the rate up in DRF's THROTTLE_RATES
+        limit = getattr(settings, self.setting, self.default)
+        self.num_requests, self.duration = limit or (None, None)
+        self.rate = f"{self.num_requests}/{self.duration}s" if limit else None
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        ident = f"u{user.pk}" if user is not None and user.is_authenticated else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class SuggestRateThrottle(SearchRateThrottle):
+    """Autocomplete asks as people type, so it has a budget of its own (``SHUYUAN_SUGGEST_RATE_LIMIT``)."""
+
+    scope = "suggest"
+    setting, default = "SHUYUAN_SUGGEST_RATE_LIMIT", (300, 60)
+
+
+class ClickRateThrottle(SuggestRateThrottle):
+    """Click reports (POST) share autocomplete's generous budget: a reader may open many results. The
+    members' page links (GET) are not limited."""
+
+    scope = "click"
+
+    def allow_request(self, request, view):
+        return request.method != "POST" or super().allow_request(request, view)
+
+
+def seconds_to_wait(throttle_class: type[SimpleRateThrottle], request) -> int | None:
+    """None when the caller is within the rate, else the whole seconds (at least 1) until they are."""
+    throttle = throttle_class()
+    if throttle.allow_request(request, None):
+        return None
+    return max(1, math.ceil(throttle.wait() or 1))

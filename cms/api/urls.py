@@ -1,9 +1,9 @@
-"""URLs of the headless API, all under ``/api/v2/`` (the search endpoint comes from ``search.urls``)."""
+"""URLs of the headless API, all under ``/api/v2/``."""
 
 from django.urls import path
 from wagtail.api.v2.router import WagtailAPIRouter
 
-from . import auth, preview, views
+from . import auth, preview, search, views
 
 api_router = WagtailAPIRouter("wagtailapi")
 api_router.register_endpoint("pages", views.PagesViewSet)
@@ -17,5 +17,8 @@ api_urlpatterns = [
     path("api/v2/auth/me/", auth.MeView.as_view(), name="api_me"),
     path("api/v2/preview/", preview.PreviewView.as_view(), name="api_preview"),
     path("api/v2/schema/", views.SchemaView.as_view(), name="api_schema"),
+    path("api/v2/search/", search.search, name="api_search"),
+    path("api/v2/search/suggest/", search.suggest, name="api_search_suggest"),
+    path("api/v2/search/click/", search.click, name="api_search_click"),
     path("api/v2/", api_router.urls),
 ]

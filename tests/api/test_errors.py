@@ -73,7 +73,7 @@ class JsonErrorTests(TestCase):
 
     def test_a_crash_is_a_json_500(self):
         client = ApiClient(raise_request_exception=False)
-        with mock.patch("search.service.api_query", side_effect=RuntimeError("boom")):
+        with mock.patch("search.service.search", side_effect=RuntimeError("boom")):
             response = client.get("/api/v2/search/", {"q": "学习"})
         self.assertEqual(response.status_code, 500)
         self.assertTrue(is_json_error(response))

@@ -89,8 +89,9 @@ class SearchEndpointTests(TestCase):
 
     def test_suggest_refuses_bad_parameters_and_answers_the_rest(self):
         client = ApiClient()
-        for params, message in (({"q": "学" * 51}, "q: at most"), ({"q": "学", "locale": "fr"}, "locale:"),
-                                ({"q": "\x00"}, "null")):
+        for params, message in (({"q": "学" * 51}, "q is longer than 50 characters"),
+                                ({"q": "学", "locale": "fr"}, "locale 'fr' doesn't exist; use one of: zh-hans"),
+                                ({"q": "\x00"}, "q contains a null character")):
             response = client.get("/api/v2/search/suggest/", params)
             self.assertEqual(response.status_code, 400, params)
             self.assertIn(message, response.json()["message"])
@@ -266,3 +267,35 @@ class SearchRateLimitTests(TestCase):
         codes = [ApiClient(one).get(URL, {"q": "学习"}).status_code for _ in range(3)]
         self.assertEqual(codes, [200, 200, 429])
         self.assertEqual(ApiClient(two).get(URL, {"q": "学习"}).status_code, 200)
+
+
+@pytest.mark.django_db
+@override_settings(SHUYUAN_SEARCH=IN_MEMORY, SHUYUAN_SEARCH_RATE_LIMIT=None,
+                   SHUYUAN_API={"RATE_LIMITS": {"anon": None, "user": None, "auth": None}})
+@pytest.mark.parametrize("params", ["locale=xx", "date_from=yesterday", "date_to=2025-13-01", "province=atlantis"])
+def test_a_parameter_is_refused_with_the_same_message_by_every_endpoint(params):
+    """One parser per parameter: pages, search and (for locale) suggest say the same thing."""
+    messages = set()
+    for url in ("/api/v2/pages/", "/api/v2/search/", "/api/v2/search/suggest/"):
+        if url.endswith("suggest/") and not params.startswith("locale"):
+            continue
+        response = ApiClient().get(f"{url}?{params}")
+        assert response.status_code == 400, (url, response.content[:200])
+        messages.add(response.json()["message"])
+    assert len(messages) == 1, messages
+
+
+@pytest.mark.django_db
+@override_settings(SHUYUAN_SEARCH=IN_MEMORY, SHUYUAN_SEARCH_RATE_LIMIT=None)
+def test_a_click_link_records_only_a_valid_click_and_always_redirects():
+    from search.models import QueryLog, SearchClick
+
+    log = QueryLog.objects.create(query="学习", results=3, scope="public", locale="", source="site")
+    client = ApiClient()
+    for params in ({"log": log.pk, "doc": "x", "pos": 1}, {"log": log.pk, "doc": "page:7"}, {"log": "", "doc": "page:7", "pos": 2},
+                   {"log": log.pk, "doc": "page:7", "pos": 0}):
+        response = client.get("/api/v2/search/click/", {**params, "to": "/zh-hans/"})
+        assert (response.status_code, response["Location"]) == (302, "/zh-hans/"), params
+    assert not SearchClick.objects.exists()
+    client.get("/api/v2/search/click/", {"log": log.pk, "doc": "page:7", "pos": 3, "to": "/zh-hans/"})
+    assert list(SearchClick.objects.values_list("document_id", "position")) == [("page:7", 3)]
