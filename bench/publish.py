@@ -278,7 +278,7 @@ def main(argv=None) -> None:
     from cms.models import ArticlePage
     from deploy.render import feed_group, page_group, sitemap_group
     from deploy.service import publish as deploy_publish
-    from deploy.targets import get_target, target_for_storage
+    from deploy.targets import S3Target, get_target
 
     def publish(**kw):
         # the bench's folder and bucket stand for the configured target: they take the pending changes
@@ -388,7 +388,7 @@ def main(argv=None) -> None:
 
             storage = S3Storage(bucket_name="site", endpoint_url=endpoint, access_key=ACCESS, secret_key=SECRET,
                                 region_name="us-east-1", addressing_style="path", location="www")
-            s3 = target_for_storage(storage)
+            s3 = S3Target(storage)
             t, cpu = time.monotonic(), cpu_seconds()
             run = publish(full=True, target=s3).run
             dt, cpu = time.monotonic() - t, cpu_seconds() - cpu

@@ -10,7 +10,10 @@ class CmsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import admin_csp, http_checks, signals  # noqa: F401  (connects receivers, registers checks)
+        from . import admin_csp, changes, http_checks, signals  # noqa: F401  (connects receivers, registers checks)
+
+        # The one listener for content events: publishing, the search index and the API cache consume it.
+        changes.connect()
 
         # Wagtail writes each chooser widget's start-up script inline from Python; the admin's CSP
         # allows no inline script, so choosers emit an inert marker that a static script acts on.

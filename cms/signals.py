@@ -1,6 +1,7 @@
-"""Keep a page's ``audience`` field and its Wagtail view restriction saying the same thing.
+"""Domain rules that follow editors' actions (not change-feed listeners: ``cms.changes`` records the
+changes themselves, and publishing, search and the API cache consume them there).
 
-Editors set the audience on the page (it travels with revisions and needs approval like any other
+Keep a page's ``audience`` field and its Wagtail view restriction saying the same thing. Editors set the audience on the page (it travels with revisions and needs approval like any other
 change); it becomes a restriction when the page is saved with it. Editors who use Wagtail's own
 privacy dialog instead update the field through the reverse receiver.
 """
@@ -9,7 +10,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from wagtail.models import Page, PageViewRestriction, ReferenceIndex
@@ -80,10 +80,10 @@ def keep_traditional_chinese_in_sync(sender, instance, **kwargs):
         return
     if instance.locale.language_code != settings.LANGUAGE_CODE:
         return
+    from cms.jobs import enqueue_on_commit
     from cms.tasks import sync_traditional_translation
 
-    page_id = instance.pk
-    transaction.on_commit(lambda: sync_traditional_translation.enqueue(page_id))
+    enqueue_on_commit(sync_traditional_translation, instance.pk)
 
 
 @receiver(page_unpublished)

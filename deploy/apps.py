@@ -9,6 +9,6 @@ class DeployConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals, system_checks  # noqa: F401 - registers the checks
+        from . import system_checks, tasks  # noqa: F401 - registers the checks
 
-        signals.connect()
+        tasks.register()  # the "publish" consumer of the change feed (cms.changes)

@@ -1,14 +1,27 @@
-"""Publish history, the publish lease, CDN purge records and the queue of pending changes."""
+"""Publish history, the publish lease and CDN purge records (pending changes: ``deploy.pending``)."""
 
 from __future__ import annotations
 
+import time
+import traceback
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from .affected import Plan
+    from .manifest import Diff, Entry
+    from .purge import PurgeOutcome
+    from .render import BuildOutput
+
+#: how many URLs of each kind a run keeps as its sample of what changed
+CHANGES_SAMPLE = 200
 
 
 class PublishRun(models.Model):
@@ -72,6 +85,72 @@ class PublishRun(models.Model):
         """What editors must be told about (the dashboard warning)."""
         return self.status in (self.Status.FAILED, self.Status.INTERRUPTED)
 
+    # -- the bookkeeping of a publish (``deploy.publisher`` calls these as its steps go) ------------------
+    @classmethod
+    def start(cls, target, *, full: bool, trigger: str, user, holder: str) -> PublishRun:
+        """Record a publish to ``target`` that holds its lease (``holder``): any other run still
+        "running" on that target is dead, and is marked interrupted first."""
+        lock_name = target.key[:255]
+        cls.mark_interrupted(lock_name=lock_name)
+        return cls.objects.create(
+            mode=cls.Mode.FULL if full else cls.Mode.INCREMENTAL,
+            trigger=trigger,
+            target=target.describe()[:500],
+            requested_by=user if getattr(user, "pk", None) else None,
+            lock_name=lock_name,
+            holder=holder,
+        )
+
+    def note_plan(self, plan: Plan) -> None:
+        """The mode the plan settled on, and its reasons (each once, in order)."""
+        if plan.full:
+            self.mode = self.Mode.FULL
+        self.reason = "; ".join(dict.fromkeys(r for r in plan.reasons if r))[:2000]
+
+    def note_build(self, out: BuildOutput) -> None:
+        self.rendered = out.pages_rendered
+        self.warnings = list(dict.fromkeys(out.warnings))[:200]
+
+    def add_warnings(self, messages: Iterable[str], limit: int | None = None) -> None:
+        self.warnings = (self.warnings + list(messages))[:limit]
+
+    def note_changes(self, d: Diff, deletions: list[str], repair: list[Entry]) -> None:
+        """Counts, and a sample of what changed (URLs, capped) for the history report. ``repair``: objects
+        uploaded again because a killed run may have overwritten them."""
+        self.uploaded = len(d.added) + len(d.changed) + len(repair)
+        self.unchanged = d.unchanged
+        self.deleted = len(deletions)
+        self.changes = {
+            "added": sorted(e.url or e.path for e in d.added)[:CHANGES_SAMPLE],
+            "changed": sorted(e.url or e.path for e in d.changed)[:CHANGES_SAMPLE],
+            "removed": sorted(deletions)[:CHANGES_SAMPLE],
+            "counts": {"added": len(d.added), "changed": len(d.changed), "removed": len(deletions)},
+        }
+        if repair:
+            self.changes["repaired"] = sorted(e.url or e.path for e in repair)[:CHANGES_SAMPLE]
+            self.changes["counts"]["repaired"] = len(repair)
+
+    def note_purge(self, outcome: PurgeOutcome) -> None:
+        """What the CDN purge sent; a failure is a warning (the next publish retries), never an error."""
+        self.purged = outcome.sent
+        self.purge_failed = not outcome.ok
+        if outcome.errors:
+            self.add_warnings(f"CDN purge failed (will retry next publish): {e}" for e in outcome.errors[:10])
+
+    def note_phase(self, name: str, ms: int) -> None:
+        self.timings[name] = ms
+
+    def fail(self, exc: BaseException) -> None:
+        """Call while handling ``exc``: the traceback goes into ``error``."""
+        self.status = self.Status.FAILED
+        self.error = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=8)}"[:20000]
+
+    def finish(self, started: float) -> None:
+        """Save the run as it ended (``started``: its ``time.monotonic()`` start), however it ended."""
+        self.finished_at = timezone.now()
+        self.duration_ms = int((time.monotonic() - started) * 1000)
+        self.save()
+
     @classmethod
     def mark_interrupted(cls, lock_name: str | None = None) -> int:
         """Mark runs still "running" whose lease has expired (or was taken over) as interrupted.
@@ -130,29 +209,6 @@ class PurgeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend}: {self.url_count} URLs {'ok' if self.ok else 'failed'}"
-
-
-class PendingChange(models.Model):
-    """Something editors changed that the static site does not reflect yet.
-
-    Signal handlers only insert a row (cheap, inside the editor's transaction); the background job
-    takes every pending row, rebuilds what they affect and deletes them once the publish succeeded. A
-    crash or an unreachable target leaves the rows in place, so nothing is lost.
-    """
-
-    created_at = models.DateTimeField(default=timezone.now)
-    kind = models.CharField(max_length=32)  # page, subtree, object, listing, full
-    object_id = models.CharField(max_length=64, blank=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    #: page ids whose groups must also be rebuilt (old parent of a moved page, ancestors of a deleted one)
-    also_pages = models.JSONField(default=list, blank=True)
-    reason = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.content_type}:{self.object_id} ({self.reason})"
 
 
 class PublishLock(models.Model):

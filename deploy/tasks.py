@@ -2,8 +2,8 @@
 
 The worker (``manage.py db_worker``) runs them. A publish that fails because the target or the CDN is
 unreachable is retried with growing delays; the failure is recorded as a ``PublishRun`` that editors see
-in the publish history and on the admin dashboard. Pending changes stay queued until a publish that
-covers them succeeds, so a retry never loses one.
+in the publish history and on the admin dashboard. The feed's cursor for the static site
+(``deploy.pending``) moves only when a publish that covers the changes succeeds, so a retry never loses one.
 
 Scheduled go-live and expiry need no cron job: ``schedule_tick`` runs Wagtail's ``publish_scheduled``
 (whose publish/unpublish signals queue the changes), publishes (also when the last publish left CDN
@@ -21,10 +21,14 @@ from datetime import timedelta
 
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks import task, task_backends
+from django_tasks import task
 
+from cms import changes
+from cms.jobs import can_defer, retry_later
+
+from . import pending
 from .conf import publish_setting
-from .models import PendingChange, PublishLock
+from .models import PublishLock
 
 logger = logging.getLogger("shuyuan.deploy")
 TICK_LOCK = "schedule-tick"
@@ -37,8 +41,17 @@ def _retryable():
     return (TargetError, PublishBusy, LeaseLost, OSError)
 
 
-def _supports_defer(t) -> bool:
-    return bool(task_backends[t.backend].supports_defer)
+def register() -> None:
+    """Join the change feed as its ``publish`` consumer (``DeployConfig.ready``)."""
+    changes.register(
+        pending.CONSUMER, notify, events=pending.EVENTS, enabled=pending.enabled, remember=pending.remember
+    )
+
+
+def notify(rows) -> None:
+    """After an editor's transaction committed: publish in the background if the site may have changed."""
+    if any(pending.matters(row) for row in rows):
+        enqueue_publish()
 
 
 def enqueue_publish() -> None:
@@ -52,7 +65,7 @@ def process_changes(attempt: int = 0) -> dict:
     """Publish whatever is pending (incrementally)."""
     from .service import publish
 
-    if not PendingChange.objects.exists():
+    if not pending.exists():
         return {"status": "nothing pending"}
     return _run_with_retry(lambda: publish(trigger="auto"), process_changes, attempt)
 
@@ -74,11 +87,9 @@ def _run_with_retry(fn, t, attempt: int, *args) -> dict:
     try:
         result = fn()
     except _retryable() as e:
-        delays = list(publish_setting("RETRY_DELAYS"))
-        if attempt < len(delays) and _supports_defer(t):
-            delay = delays[attempt]
+        delay = retry_later(t, attempt, *args, delays=publish_setting("RETRY_DELAYS"))
+        if delay is not None:
             logger.warning("publish failed (%s); retrying in %ss", e, delay)
-            t.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(*args, attempt=attempt + 1)
             return {"status": "retrying", "error": str(e), "retry_in": delay}
         logger.error("publish failed (%s); giving up after %d attempts", e, attempt + 1)
         raise
@@ -87,7 +98,7 @@ def _run_with_retry(fn, t, attempt: int, *args) -> dict:
 
 def ensure_schedule() -> None:
     """Start the chain of schedule ticks unless a live one exists (needs a backend that can defer)."""
-    if not _supports_defer(schedule_tick):
+    if not can_defer(schedule_tick):
         return
     interval = int(publish_setting("SCHEDULE_INTERVAL"))
     now = timezone.now()
@@ -109,7 +120,7 @@ def schedule_tick(token: str) -> dict:
     interval = int(publish_setting("SCHEDULE_INTERVAL"))
     try:
         run_scheduled_publishing()
-        if PendingChange.objects.exists() or purge_owed():
+        if pending.exists() or purge_owed():
             from .service import PublishBusy, publish
 
             try:
@@ -122,7 +133,7 @@ def schedule_tick(token: str) -> dict:
         PublishLock.objects.filter(name=TICK_LOCK, holder=token).update(
             expires_at=now + timedelta(seconds=interval)
         )
-        if _supports_defer(schedule_tick):
+        if can_defer(schedule_tick):
             schedule_tick.using(run_after=now + timedelta(seconds=interval)).enqueue(token)
     return {"status": "ok"}
 

@@ -16,7 +16,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import PendingChange, PublishRun
+from . import pending
+from .models import PublishRun
 
 #: may publish the whole site
 PERMISSION = "deploy.add_publishrun"
@@ -43,7 +44,7 @@ def history(request):
         "deploy/history.html",
         {
             "runs": runs,
-            "pending": PendingChange.objects.count(),
+            "pending": len(pending.load(True)[0]),
             "header_icon": "upload",
             "can_publish": request.user.has_perm(PERMISSION),
         },

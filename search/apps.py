@@ -9,6 +9,6 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from search import checks, signals  # noqa: F401  (register checks and receivers)
+        from search import checks, tasks  # noqa: F401  (checks register themselves)
 
-        signals.connect_model_signals()
+        tasks.register()  # the "search" consumer of the change feed (cms.changes)

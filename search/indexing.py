@@ -1,9 +1,10 @@
-"""Index maintenance services: called by tasks, signals, the management command and tests.
+"""Index maintenance services: called by the background jobs, the management command and tests.
 
-Writes that fail because the engine is unreachable are queued in
-:class:`search.models.PendingIndexUpdate` and replayed by
-:func:`replay_pending` (run after every successful write and by the
-``search_index update`` command), so an Elasticsearch outage loses nothing.
+The index follows the change feed (``cms.changes``) as its ``search`` consumer: :func:`catch_up` turns
+the changes after the consumer's cursor into pages to index or drop and moves the cursor only once the
+engine took them. While the engine is unreachable the cursor stays put, and a later catch-up replays
+everything, so an Elasticsearch outage loses nothing. These services never enqueue jobs (``search.tasks``
+does, and calls them).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from wagtail.models import Page
 
-from search.backends.base import Progress, SearchError, SearchUnavailable
-from search.documents import document_id, expected_ids, iter_documents, page_id_of, page_to_document
+from cms import changes
+from cms.models import ContentChange
+from search.backends.base import Progress
+from search.documents import document_id, expected_ids, iter_documents, page_to_document
 from search.loader import get_search_backend
 
 logger = logging.getLogger("shuyuan.search")
@@ -31,24 +33,12 @@ class CheckReport:
     expected: int
     missing: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
-    pending: int = 0
+    pending: int = 0  # changes the index has still to follow (the search consumer's backlog)
     vectors: int | None = None  # documents with a re-ranking vector; None when re-ranking is off
 
     @property
     def ok(self) -> bool:
         return self.healthy and not self.missing and not self.stale and not self.pending
-
-
-def _queue(ids: Iterable[str], action: str, error: Exception) -> None:
-    from search.models import PendingIndexUpdate
-
-    for doc_id in ids:
-        obj, created = PendingIndexUpdate.objects.get_or_create(document_id=doc_id, defaults={"action": action})
-        if not created:
-            obj.action = action
-            obj.attempts += 1
-        obj.last_error = str(error)[:2000]
-        obj.save()
 
 
 def affected_page_ids(page_ids: Iterable[int], *, descendants: bool = True) -> list[int]:
@@ -61,8 +51,13 @@ def affected_page_ids(page_ids: Iterable[int], *, descendants: bool = True) -> l
 
 
 def update_pages(page_ids: Iterable[int], *, descendants: bool = False) -> tuple[int, int]:
-    """Bring the index in line with these pages: index live ones, delete the rest.  Returns (indexed, deleted)."""
-    ids = affected_page_ids(page_ids, descendants=descendants)
+    """Bring the index in line with these pages: index live ones, delete the rest.  Returns (indexed, deleted).
+
+    Raises ``SearchUnavailable`` when the engine cannot be reached (nothing is recorded as done)."""
+    return _write(affected_page_ids(page_ids, descendants=descendants))
+
+
+def _write(ids: Iterable[int]) -> tuple[int, int]:
     pages = {p.pk: p for p in Page.objects.filter(pk__in=ids).specific()}
     docs, gone = [], []
     for pk in ids:
@@ -73,19 +68,11 @@ def update_pages(page_ids: Iterable[int], *, descendants: bool = False) -> tuple
         else:
             docs.append(doc)
     backend = get_search_backend()
-    try:
-        if docs:
-            backend.index(docs)
-        if gone:
-            backend.delete(gone)
-    except SearchUnavailable as exc:
-        logger.warning("search: engine unavailable, queued %d update(s): %s", len(docs) + len(gone), exc)
-        _queue([d.id for d in docs], "index", exc)
-        _queue(gone, "delete", exc)
-        schedule_replay()
-        return 0, 0
+    if docs:
+        backend.index(docs)
+    if gone:
+        backend.delete(gone)
     update_vectors(backend, docs, gone)
-    replay_pending()
     return len(docs), len(gone)
 
 
@@ -118,88 +105,96 @@ def embed_vectors(progress: Progress | None = None) -> tuple[int, int]:
     return embedded, reranker.prune(expected)
 
 
-def replay_pending(limit: int = 500) -> int:
-    """Apply queued updates (oldest first) while the engine is reachable.  Returns how many were applied."""
-    from search.models import PendingIndexUpdate
-
-    pending = list(PendingIndexUpdate.objects.all()[:limit])
-    if not pending:
-        return 0
-    backend = get_search_backend()
-    to_index = [p for p in pending if p.action == PendingIndexUpdate.Action.INDEX]
-    to_delete = [p.document_id for p in pending if p.action == PendingIndexUpdate.Action.DELETE]
-    pages = {p.pk: p for p in Page.objects.filter(pk__in=[page_id_of(p.document_id) for p in to_index]).specific()}
-    docs = []
-    for item in to_index:
-        page = pages.get(page_id_of(item.document_id) or -1)
-        doc = page_to_document(page) if page is not None else None
-        if doc is None:
-            to_delete.append(item.document_id)
-        else:
-            docs.append(doc)
-    try:
-        if docs:
-            backend.index(docs)
-        if to_delete:
-            backend.delete(to_delete)
-    except SearchError as exc:
-        PendingIndexUpdate.objects.filter(pk__in=[p.pk for p in pending]).update(last_error=str(exc)[:2000])
-        return 0
-    update_vectors(backend, docs, to_delete)
-    PendingIndexUpdate.objects.filter(pk__in=[p.pk for p in pending]).delete()
-    return len(pending)
+# -- following the change feed -------------------------------------------------------------------------
+CONSUMER = "search"
+Event = ContentChange.Event
+#: the changes that can alter the index (images, snippets and tags among ADDED/CHANGED are ignored)
+EVENTS = (
+    Event.PUBLISHED, Event.UNPUBLISHED, Event.MOVED, Event.DELETED, Event.PAGE_SAVED, Event.RESTRICTION,
+    Event.ADDED, Event.CHANGED, Event.DICTIONARY, Event.FULL,
+)
+#: with the page's translations: a translation is never more visible than its source (``cms.visibility``),
+#: so its indexed audience changes with the source's
+_WITH_TRANSLATIONS = frozenset({Event.PUBLISHED, Event.MOVED, Event.RESTRICTION})
 
 
-REPLAY_DELAYS = (10, 30, 60, 120, 300, 600)  # seconds between replay attempts while the engine is down
+def is_document_change(row: ContentChange) -> bool:
+    """A document added or changed (a replaced file, another audience): the pages attaching it change."""
+    from django.conf import settings
+
+    return row.event in (Event.ADDED, Event.CHANGED) and row.content_type.lower() == settings.WAGTAILDOCS_DOCUMENT_MODEL.lower()
 
 
-def schedule_replay(attempt: int = 0) -> bool:
-    """Queue a replay of the pending updates after a back-off delay, when the task backend can defer
-    jobs (the database backend used by ``./dev up`` and production can; the test backend cannot).
-    Returns whether a replay was scheduled."""
-    from datetime import timedelta
+def affects_pages(row: ContentChange) -> bool:
+    """Whether :func:`catch_up` has work for this change (a dictionary change asks for a rebuild instead)."""
+    if row.event in (Event.ADDED, Event.CHANGED):
+        return is_document_change(row)
+    return row.event != Event.DICTIONARY
 
-    from django.utils import timezone
-    from django_tasks import task_backends
 
-    from search.tasks import replay_pending_updates
+def pages_for(rows: Iterable[ContentChange]) -> tuple[set[int], set[int]]:
+    """The pages these changes affect: (pages, roots of subtrees to re-index as a whole)."""
+    from cms.models import StudyMaterialAttachment
 
-    if not task_backends[replay_pending_updates.backend].supports_defer:
-        return False
-    delay = REPLAY_DELAYS[min(attempt, len(REPLAY_DELAYS) - 1)]
+    pages: set[int] = set()
+    roots: set[int] = set()
+    translated: set[int] = set()
+    documents: set[str] = set()
+    for row in rows:
+        if is_document_change(row):
+            documents.add(row.object_id)
+        elif row.page_id and affects_pages(row):
+            (roots if row.subtree else pages).add(row.page_id)
+            if row.event in _WITH_TRANSLATIONS:
+                translated.add(row.page_id)
+    if translated:
+        keys = Page.objects.filter(pk__in=translated).values("translation_key")
+        pages |= set(Page.objects.filter(translation_key__in=keys).values_list("pk", flat=True))
+        # the translations of a subtree root are roots too (their subtrees follow the source's)
+        root_keys = Page.objects.filter(pk__in=roots & translated).values("translation_key")
+        roots |= set(Page.objects.filter(translation_key__in=root_keys).values_list("pk", flat=True))
+    if documents:
+        pages |= set(
+            StudyMaterialAttachment.objects.filter(document_id__in=documents).values_list("page_id", flat=True)
+        )
+    return pages - roots, roots
 
-    def _enqueue() -> None:
-        replay_pending_updates.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(attempt + 1)
 
-    transaction.on_commit(_enqueue)
-    return True
+def catch_up(limit: int = 500) -> int:
+    """Apply the changes after the search consumer's cursor, oldest first, moving the cursor after each
+    batch. Returns how many changes were followed. Raises ``SearchUnavailable`` (the cursor stays where
+    the engine stopped taking writes) so the caller can try again later."""
+    done = 0
+    while True:
+        rows, upto = changes.pending(CONSUMER, limit=limit)
+        if not rows:
+            return done
+        if any(row.event == Event.FULL for row in rows):
+            rebuild()
+            return done + len(rows)
+        pages, roots = pages_for(rows)
+        ids = set(pages) | set(affected_page_ids(roots, descendants=True))
+        if ids:
+            _write(sorted(ids))
+        changes.acknowledge(CONSUMER, upto)
+        done += len(rows)
+
+
+def backlog() -> int:
+    """How many changes the index has still to follow."""
+    return changes.backlog(CONSUMER)
 
 
 def rebuild(progress: Progress | None = None) -> int:
     """Rebuild the whole index from the database (atomic switch inside the engine)."""
-    from search.models import PendingIndexUpdate
-
+    upto = changes.latest()
     count = get_search_backend().rebuild(iter_documents(), progress=progress)
-    # Everything queued before the rebuild started is now in the new index.
-    PendingIndexUpdate.objects.all().delete()
+    # Every change made before the rebuild started is in the new index.
+    changes.acknowledge(CONSUMER, upto)
     return count
 
 
-def enqueue_vectors() -> None:
-    """Fill the re-ranker's vectors in a background job after the current transaction commits."""
-
-    def _enqueue() -> None:
-        from search.tasks import embed_search_vectors
-
-        embed_search_vectors.enqueue()
-
-    if get_search_backend().reranker is not None:
-        transaction.on_commit(_enqueue)
-
-
 def check() -> CheckReport:
-    from search.models import PendingIndexUpdate
-
     backend = get_search_backend()
     health = backend.health()
     expected = expected_ids()
@@ -209,7 +204,7 @@ def check() -> CheckReport:
         detail=health.detail,
         indexed=health.documents,
         expected=len(expected),
-        pending=PendingIndexUpdate.objects.count(),
+        pending=backlog(),
         vectors=backend.reranker.store.count() if backend.reranker is not None else None,
     )
     ids_of: Callable[[], set[str]] | None = getattr(backend, "document_ids", None)
@@ -218,17 +213,3 @@ def check() -> CheckReport:
         report.missing = sorted(expected - indexed)
         report.stale = sorted(indexed - expected)
     return report
-
-
-def enqueue_page_update(page_ids: Iterable[int], *, descendants: bool = False) -> None:
-    """Schedule an index update after the current transaction commits (never inside the editor's request)."""
-    ids = sorted(set(page_ids))
-    if not ids:
-        return
-
-    def _enqueue() -> None:
-        from search.tasks import update_search_index
-
-        update_search_index.enqueue(page_ids=ids, descendants=descendants)
-
-    transaction.on_commit(_enqueue)

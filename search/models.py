@@ -1,8 +1,7 @@
-"""Search data kept in the database: the editors' dictionary, the query log, and queues.
+"""Search data kept in the database: the editors' dictionary, the query log, and caches.
 
 * :class:`DictionaryEntry`: custom words and synonym groups, edited in the admin (a snippet).
 * :class:`QueryLog` / :class:`SearchClick`: what people searched and which results they opened.
-* :class:`PendingIndexUpdate`: index writes that failed because the engine was down, replayed later.
 * :class:`ExtractedText`: text extracted from an uploaded file (cache), or why it was skipped.
 """
 
@@ -77,26 +76,6 @@ class SearchClick(models.Model):
     class Meta:
         verbose_name = _("搜索点击")
         verbose_name_plural = _("搜索点击")
-
-
-class PendingIndexUpdate(models.Model):
-    """One document whose index write failed; the latest wanted action per document wins."""
-
-    class Action(models.TextChoices):
-        INDEX = "index", _("更新")
-        DELETE = "delete", _("删除")
-
-    document_id = models.CharField(max_length=64, unique=True)
-    action = models.CharField(max_length=8, choices=Action.choices)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("待同步索引")
-        verbose_name_plural = _("待同步索引")
-        ordering = ["created_at"]
 
 
 class ExtractedText(models.Model):

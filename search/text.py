@@ -222,7 +222,7 @@ class Analyzer:
     ``custom_words`` are kept whole (三会一课, 两学一做, 主题党日); ``synonyms`` is
     a list of groups of interchangeable words, expanded at query time.  Both
     change how text is cut (synonym words are kept whole too), so after an edit
-    the index is rebuilt (search.signals enqueues that).
+    the index is rebuilt (``search.tasks.notify`` enqueues that).
     """
 
     custom_words: Iterable[str] = DEFAULT_CUSTOM_WORDS

@@ -29,8 +29,9 @@ register_snippet(DictionaryEntryViewSet)
 def search_report(request):
     if not request.user.has_perm("search.view_querylog"):
         raise PermissionDenied
-    from search.indexing import check
-    from search.models import ExtractedText, PendingIndexUpdate
+    from cms import changes
+    from search.indexing import CONSUMER, check
+    from search.models import ExtractedText
     from search.reports import query_stats
 
     try:
@@ -40,7 +41,8 @@ def search_report(request):
     context = {
         "stats": query_stats(days=days),
         "health": check() if request.GET.get("check") else None,
-        "pending": PendingIndexUpdate.objects.all()[:50],
+        # the changes the index has still to follow (they wait while the engine is unreachable)
+        "pending": changes.pending(CONSUMER, limit=50).changes,
         "skipped": ExtractedText.objects.exclude(skipped_reason="").order_by("-updated_at")[:50],
         "page_title": _("搜索报告"),
     }

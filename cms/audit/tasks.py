@@ -14,7 +14,9 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
-from django_tasks import task, task_backends
+from django_tasks import task
+
+from cms.jobs import can_defer
 
 from .models import PruneSchedule
 
@@ -23,13 +25,9 @@ CHAIN = "audit-prune"
 INTERVAL = timedelta(days=1)
 
 
-def _supports_defer(t) -> bool:
-    return bool(task_backends[t.backend].supports_defer)
-
-
 def ensure_prune_schedule() -> None:
     """Start the daily prune chain unless a live one exists."""
-    if not _supports_defer(prune_tick):
+    if not can_defer(prune_tick):
         return
     now = timezone.now()
     row = PruneSchedule.objects.filter(name=CHAIN).first()
@@ -55,7 +53,7 @@ def prune_tick(token: str) -> dict:
     finally:
         now = timezone.now()
         PruneSchedule.objects.filter(name=CHAIN, token=token).update(expires_at=now + INTERVAL)
-        if _supports_defer(prune_tick):
+        if can_defer(prune_tick):
             prune_tick.using(run_after=now + INTERVAL).enqueue(token)
     return {"status": "ok", "deleted": deleted}
 

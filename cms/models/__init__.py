@@ -1,5 +1,6 @@
 """Shuyuan's content model: page types (``pages``) and editable taxonomies (``snippets``)."""
 
+from .changes import ChangeCursor, ContentChange
 from .pages import (
     ArticlePage,
     ArticleTag,
@@ -20,7 +21,9 @@ __all__ = [
     "ArticlePage",
     "ArticleTag",
     "AudienceMixin",
+    "ChangeCursor",
     "ColumnPage",
+    "ContentChange",
     "ExhibitionPage",
     "HomePage",
     "MaterialType",

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from deploy import pending as feed
 from deploy.checks import broken_links
 from deploy.manifest import MANIFEST_PATH, Manifest
-from deploy.models import PendingChange, PublishLock, PublishRun
+from deploy.models import PublishLock, PublishRun
 from deploy.service import PublishBusy, TooManyDeletions, publish
 
 
@@ -79,7 +80,7 @@ def test_editing_an_article_rebuilds_only_what_shows_it(site, folder_target):
     assert f"zh-hans/feeds/{site.news.pk}/rss.xml" in changed
     assert not any(p.startswith("zh-hans/notices/") for p in changed)
     assert run.uploaded == len(changed) < len(before.entries) / 2
-    assert not PendingChange.objects.exists()
+    assert not feed.exists()
     assert "修改后的标题".encode() in folder_target.read("zh-hans/news/index.html")
     assert_consistent(folder_target)
 
@@ -329,7 +330,7 @@ def test_publish_site_waits_for_a_running_publish_then_publishes(site, folder_ta
     assert "waiting for it to finish" in err.getvalue()
     assert PublishRun.objects.first().status == PublishRun.Status.SUCCEEDED
     assert "等待后发布的标题".encode() in folder_target.read(article.url.lstrip("/") + "index.html")
-    assert not PendingChange.objects.exists()
+    assert not feed.exists()
 
 
 def test_publish_site_gives_up_after_its_timeout(site, folder_target):
@@ -357,17 +358,17 @@ def test_publishing_to_another_folder_keeps_the_pending_changes(site, folder_tar
     page = article.url.lstrip("/") + "index.html"
     article.title = "只应发到正式目标的修改"
     article.save_revision().publish()
-    pending = list(PendingChange.objects.values_list("pk", flat=True))
+    pending = [c.pk for c in feed.load(True)[0]]
     assert pending
     scratch = tmp_path / "scratch"
     call_command("publish_site", "--to", str(scratch), "--no-progress", stdout=StringIO(), stderr=StringIO())
-    assert list(PendingChange.objects.values_list("pk", flat=True)) == pending
+    assert [c.pk for c in feed.load(True)[0]] == pending
     assert "只应发到正式目标的修改".encode() in (scratch / page).read_bytes()
     # the configured target still gets the edit
     result = publish()
     assert page in {e.path for e in result.diff.changed}
     assert "只应发到正式目标的修改".encode() in folder_target.read(page)
-    assert not PendingChange.objects.exists()
+    assert not feed.exists()
     # the scratch folder, published again after the configured target took the queue, is still right
     article.title = "第二次修改"
     article.save_revision().publish()
@@ -378,4 +379,4 @@ def test_publishing_to_another_folder_keeps_the_pending_changes(site, folder_tar
     article.title = "第三次修改"
     article.save_revision().publish()
     call_command("publish_site", "--to", str(folder_target.root), "--no-progress", stdout=StringIO())
-    assert not PendingChange.objects.exists()
+    assert not feed.exists()

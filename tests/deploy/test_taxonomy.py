@@ -7,7 +7,7 @@ per term. Saving, adding or deleting a term must rebuild exactly the pages that 
 
 from __future__ import annotations
 
-from deploy.models import PendingChange
+from deploy import pending as feed
 from deploy.service import publish
 from tests.factories import CategoryFactory, TopicFactory
 
@@ -38,7 +38,7 @@ def test_renaming_a_topic_rebuilds_its_materials_and_the_library_routes(site, fo
     topic.name = "改名后的专题"
     topic.slug = "renamed-topic"
     topic.save()
-    assert PendingChange.objects.exists()
+    assert feed.exists()
     result = publish(target=folder_target)
     changed = changed_paths(result)
     for material in site.materials:
@@ -53,7 +53,7 @@ def test_renaming_a_topic_rebuilds_its_materials_and_the_library_routes(site, fo
     assert not any(p.startswith(site.red.url.lstrip("/")) for p in changed)
     assert site.news.pk not in rebuilt_pages(result) and site.red.pk not in rebuilt_pages(result)
     assert not {a.pk for a in site.articles} & rebuilt_pages(result)
-    assert not PendingChange.objects.exists()
+    assert not feed.exists()
     assert_consistent(folder_target)
 
 

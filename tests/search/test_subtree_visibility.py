@@ -1,5 +1,5 @@
 """The index follows the visibility rule for whole subtrees: an unpublished or expired section hides every
-page below it from search, and publishing it again brings them back; outages schedule a replay."""
+page below it from search, and publishing it again brings them back; an outage schedules a catch-up."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from django.test import TestCase, override_settings
 from django.utils import timezone
 from django_tasks import default_task_backend
 
+from cms import changes
 from search import indexing
 from search.backends.base import SearchUnavailable
 from search.documents import document_id
 from search.loader import get_search_backend
-from search.models import PendingIndexUpdate
 from tests.factories import ArticlePageFactory, build_site, publish
 
 IN_MEMORY = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"IN_MEMORY": True}}}
@@ -69,17 +69,31 @@ class SubtreeVisibilityTests(TestCase):
         self.assertNotIn(document_id(article.pk), self.public_ids("到期栏目下的文章"))
 
     @override_settings(TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}})
-    def test_an_outage_schedules_a_replay_with_back_off(self):
+    def test_an_outage_schedules_a_catch_up_with_back_off(self):
+        from search.tasks import update_search_index
+
         backend = get_search_backend()
         article = self.tree.articles[1]
+        article.title = "停机期间改名的文章"
+        publish(article)
         default_task_backend.clear()
-        with self.captureOnCommitCallbacks(execute=True):
-            with mock.patch.object(backend, "index", side_effect=SearchUnavailable("connection refused")):
-                indexing.update_pages([article.pk])
-        self.assertTrue(PendingIndexUpdate.objects.filter(document_id=document_id(article.pk)).exists())
-        queued = [r for r in default_task_backend.results if r.task.name == "replay_pending_updates"]
+        before = changes.position(indexing.CONSUMER)
+        with mock.patch.object(backend, "index", side_effect=SearchUnavailable("connection refused")):
+            result = update_search_index.call()
+        self.assertEqual(result["status"], "unavailable")
+        self.assertEqual(changes.position(indexing.CONSUMER), before)  # nothing is lost
+        self.assertGreater(indexing.backlog(), 0)
+        queued = [r for r in default_task_backend.results if r.task.name == "update_search_index"]
         self.assertEqual(len(queued), 1)
         self.assertGreater(queued[0].task.run_after, timezone.now())
+        self.assertEqual(queued[0].kwargs, {"attempt": 1})
+        # later attempts wait longer, and never give up while the engine stays down
+        with mock.patch.object(backend, "index", side_effect=SearchUnavailable("connection refused")):
+            later = update_search_index.call(attempt=20)
+        self.assertEqual(later["retry_in"], 600)
+        self.assertEqual(update_search_index.call(attempt=1)["status"], "ok")  # the engine is back
+        self.assertEqual(indexing.backlog(), 0)
+        self.assertIn(document_id(article.pk), self.public_ids("停机期间改名的文章"))
 
 
 class UnusableIndexTests(TestCase):

@@ -12,7 +12,7 @@ from search.backends.base import SearchError
 
 class Command(BaseCommand):
     help = (
-        "Rebuild the search index, replay queued updates, compute the semantic re-ranking vectors "
+        "Rebuild the search index, follow the changes it missed, compute the semantic re-ranking vectors "
         "(resumable), or check the index against the database."
     )
 
@@ -68,12 +68,12 @@ class Command(BaseCommand):
         if not report.healthy:
             # No usable index (first start, or one written by an older version of the schema): an
             # update cannot repair that, a rebuild can (and fails with the engine's own reason if the
-            # engine itself is unreachable, leaving queued updates in place).
+            # engine itself is unreachable, leaving the changes to follow in place).
             self.stdout.write(f"The search index is not usable ({report.detail}); rebuilding it.")
             self._rebuild()
             return
-        replayed = indexing.replay_pending()
-        self.stdout.write(f"Replayed {replayed} queued update(s).")
+        followed = indexing.catch_up()
+        self.stdout.write(f"Followed {followed} change(s) the index had missed.")
         ids = [page_id_of(i) for i in report.missing + report.stale]
         ids = [i for i in ids if i is not None]
         for start in range(0, len(ids), 100):
@@ -90,7 +90,7 @@ class Command(BaseCommand):
         w(f"expected:  {report.expected}")
         w(f"missing:   {len(report.missing)} {' '.join(report.missing[:10])}")
         w(f"stale:     {len(report.stale)} {' '.join(report.stale[:10])}")
-        w(f"queued:    {report.pending}")
+        w(f"backlog:   {report.pending} change(s) to follow")
         if report.vectors is not None:
             w(f"vectors:   {report.vectors} (semantic re-ranking; `search_index vectors` fills the rest)")
         if report.ok:

@@ -1,0 +1,456 @@
+"""One publish to one target, as the steps ``deploy.service`` describes: recover, plan, build, check, diff,
+upload, commit, then delete and purge, and record.
+
+``Publisher.publish`` runs them in that order; each step is a method that reads what the earlier steps
+left on the publisher and ends one or more timed phases (``PublishRun.timings``), renewing the lease at
+each phase, so a publish that outlived its lease stops (``LeaseLost``) before it writes anything more.
+``deploy.service.publish`` takes the lease and records the run around it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from wagtail.contrib.frontend_cache.utils import get_backends
+from wagtail.models import Locale, Page
+
+from cms.visibility import public_pages
+
+from . import pending
+from . import purge as purge_mod
+from .affected import (
+    Plan,
+    PlanBuilder,
+    appeared_pages,
+    full_plan,
+    plan_for_paths,
+    public_page_ids,
+    withdrawn_groups,
+)
+from .checks import broken_links, check_secrecy
+from .conf import publish_setting
+from .feeds import sitemap_languages
+from .manifest import JOURNAL_PATH, KIND_ASSET, MANIFEST_PATH, Diff, Entry, Manifest, merge
+from .manifest import diff as diff_manifests
+from .models import PublishLock, PublishRun
+from .parallel import render_in_workers, worker_count
+from .preload import load_specific
+from .render import BuildOutput, Renderer, feed_group, sitemap_group
+from .targets import PublishTarget, TargetError, write_many
+
+Progress = Callable[[str, int, int], None]
+CHUNK = 500
+
+
+class PublishBusy(Exception):
+    """Another publish holds the lease on this target."""
+
+
+class LeaseLost(Exception):
+    """This publish ran past its lease and another one may have started; it stopped."""
+
+
+class TooManyDeletions(Exception):
+    """The publish would delete more objects than ``MAX_DELETIONS``; nothing was uploaded."""
+
+
+@dataclass
+class PublishResult:
+    run: PublishRun
+    diff: Diff | None = None
+    plan: Plan | None = None
+    deletions: list[str] = field(default_factory=list)
+    purge_urls: list[str] = field(default_factory=list)
+    broken_links: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _noop(phase: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass
+class Lease:
+    """The lease a publish holds on its target (``PublishLock``)."""
+
+    target: PublishTarget
+    holder: str
+    ttl: timedelta
+
+    def renew(self) -> None:
+        if not PublishLock.renew(self.target.key, self.holder, self.ttl):
+            raise LeaseLost(f"lost the lease on {self.target.describe()}")
+
+    def release(self) -> None:
+        PublishLock.release(self.target.key, self.holder)
+
+
+@dataclass
+class Leftovers:
+    """What an earlier run left undone on the target, as its manifest and journal say."""
+
+    #: the journal of a killed run ({} if none)
+    journal: dict
+    #: objects a killed run wrote without recording them in a manifest
+    written: set[str]
+    #: objects a killed run may have overwritten (the target may hold its version)
+    overwritten: set[str]
+    #: deletions still to do: the manifest's, and what a killed run wrote
+    deletions: set[str]
+    #: URLs still to purge from the CDN
+    purge: set[str]
+
+    @classmethod
+    def read(cls, target: PublishTarget) -> tuple[Manifest, Leftovers]:
+        try:
+            old = Manifest.from_bytes(target.read(MANIFEST_PATH))
+            journal = json.loads(target.read(JOURNAL_PATH) or b"{}")
+        except (TargetError, ValueError) as e:
+            raise TargetError(f"cannot read the manifest of {target.describe()}: {e}") from e
+        written = set(journal.get("writing", []))
+        return old, cls(
+            journal=journal,
+            written=written,
+            overwritten=set(journal.get("overwriting", [])),
+            deletions=set(old.pending_deletions) | written,
+            purge=set(old.pending_purge),
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(self.deletions or self.purge or self.overwritten)
+
+
+# -- building -----------------------------------------------------------------------------------------
+def build(plan: Plan, renderer: Renderer, progress: Progress = _noop) -> BuildOutput:
+    """Render what ``plan`` says (pages, their feeds, sitemaps, robots.txt, the 404 and root pages)."""
+    out = renderer.out
+    locales = {loc.pk: loc for loc in Locale.objects.all()}
+    public = public_pages()
+    if plan.full:
+        rows = list(public.filter(depth__gt=1).order_by("path").values_list("pk", "content_type_id"))
+    else:
+        rows = list(public.filter(pk__in=plan.page_ids).order_by("path").values_list("pk", "content_type_id"))
+    total = len(rows)
+    progress("render", 0, total)
+
+    def render_chunk(renderer: Renderer, chunk: list) -> list:
+        """Render these pages, and the feeds of the columns among them that this build rebuilds."""
+        for page in load_specific(chunk, locales):
+            renderer.render_page(page)
+            if callable(getattr(page, "articles", None)) and (plan.full or page.pk in plan.feed_ids):
+                renderer.add_feeds(page, feed_group(page.pk))
+        return []
+
+    workers = worker_count(total)
+    if workers > 1:
+        done = [0]
+
+        def on_chunk(n: int) -> None:
+            done[0] += n
+            progress("render", done[0], total)
+
+        render_in_workers(renderer, rows, render_chunk, workers, on_chunk)
+    else:
+        for i in range(0, total, CHUNK):
+            render_chunk(renderer, rows[i : i + CHUNK])
+            progress("render", min(i + CHUNK, total), total)
+    _add_site_urls(plan, renderer)
+    return out
+
+
+def _add_site_urls(plan: Plan, renderer: Renderer) -> None:
+    languages = sitemap_languages()
+    wanted = languages if plan.full else [code for code in languages if code in plan.languages]
+    for code in wanted:
+        renderer.add_url(f"/{code}/sitemap.xml", sitemap_group(code))
+    if plan.full or plan.languages or "robots" in plan.site_groups:
+        renderer.add_url("/robots.txt", "robots")
+        renderer.add_url("/sitemap.xml", "robots")
+    if plan.full or "404" in plan.site_groups:
+        renderer.add_404(settings.LANGUAGE_CODE)
+    if plan.full or "root" in plan.site_groups:
+        renderer.add_url("/", "root", allow_redirect=True)
+
+
+def rebuilt_groups(plan: Plan) -> set[str]:
+    groups = plan.groups()
+    if plan.languages:
+        groups.add("robots")
+    return groups
+
+
+def stale_plan(old: Manifest, overwritten: set[str]) -> Plan:
+    """What an incremental publish rebuilds whatever the pending changes say: pages public but not
+    published, published pages no longer public (a withdrawn page never stays up), and the objects a
+    killed run may have overwritten."""
+    plan = Plan()
+    groups = old.groups()
+    public_ids = public_page_ids()
+    gone = withdrawn_groups(groups, public_ids)
+    for pk in appeared_pages(groups, public_ids):
+        builder = PlanBuilder()
+        builder.page_changed(pk, reason=f"page {pk} is public but not published")
+        plan.merge(builder.plan)
+    if gone:
+        plan.page_ids |= gone
+        plan.feed_ids |= gone
+        plan.reasons.append(f"{len(gone)} pages no longer public")
+        builder = PlanBuilder()
+        builder.context_of(gone)
+        plan.merge(builder.plan)
+    if overwritten:
+        plan.merge(plan_for_paths(old, overwritten))
+    return plan
+
+
+def meta_entry(path: str) -> Entry:
+    return Entry(path=path, sha256="", size=0, content_type="application/json", cache_control="no-store", kind="meta")
+
+
+def check_deletion_cap(d: Diff, deletions: list[str], allow: bool) -> None:
+    cap = int(publish_setting("MAX_DELETIONS"))
+    if allow or len(deletions) <= cap:
+        return
+    # Withdrawals (pages that still exist but are no longer public) always go: secrecy beats the cap.
+    withdrawn_ids = set()
+    for e in d.removed:
+        kind, _s, ident = e.group.partition(":")
+        if kind in ("page", "feed") and ident.isdigit():
+            withdrawn_ids.add(int(ident))
+    existing = set(Page.objects.filter(pk__in=withdrawn_ids).values_list("pk", flat=True))
+    other = [
+        e for e in d.removed
+        if not (e.group.partition(":")[0] in ("page", "feed") and int(e.group.partition(":")[2] or 0) in existing)
+    ]
+    if len(other) > cap:
+        raise TooManyDeletions(
+            f"this publish would delete {len(other)} objects (cap {cap}); check the site, then re-run "
+            "with --allow-mass-delete"
+        )
+
+
+# -- the steps ----------------------------------------------------------------------------------------
+class Publisher:
+    """One publish of ``target``, recorded in ``run``, while holding ``lease``.
+
+    ``primary``: the target is the one the pending changes are for (a publish consumes them only then).
+    """
+
+    def __init__(
+        self,
+        run: PublishRun,
+        target: PublishTarget,
+        lease: Lease,
+        *,
+        primary: bool,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+        allow_mass_delete: bool = False,
+        check_links: bool | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        self.run = run
+        self.target = target
+        self.lease = lease
+        self.primary = primary
+        self.dry_run = dry_run
+        self.progress = progress or _noop
+        self.allow_mass_delete = allow_mass_delete
+        self.check_links = check_links
+        self.render_mode = render_mode
+        self.result = PublishResult(run=run)
+        self._mark = time.monotonic()
+        # filled in by the steps, in order
+        self.old = Manifest()
+        self.leftovers: Leftovers | None = None
+        self.last_change = 0  # the newest pending change this publish covers
+        self.out = BuildOutput()
+        self.new = Manifest()
+        self.repair: list[Entry] = []
+        self.purge_paths: set[str] = set()
+        self.wrote_journal = False
+
+    def publish(self, full: bool = False) -> PublishResult:
+        """Run the steps in order; stop after ``plan`` or ``diff`` when there is nothing to do, and after
+        ``diff`` on a dry run."""
+        self.recover()
+        plan = self.plan(full)
+        if plan.is_empty and not self.leftovers.any:
+            return self.stop(PublishRun.Status.DRY_RUN if self.dry_run else PublishRun.Status.NOTHING)
+        self.build()
+        self.check()
+        self.diff()
+        if self.dry_run:
+            return self.stop(PublishRun.Status.DRY_RUN)
+        if not self.has_work:
+            self.stop(PublishRun.Status.NOTHING)
+            if self.leftovers.journal:
+                self.target.delete_many([JOURNAL_PATH])  # a killed run's journal whose work turned out to be done
+            return self.result
+        self.upload()
+        self.commit()
+        self.delete()
+        self.purge()
+        self.record()
+        return self.result
+
+    def phase(self, name: str) -> None:
+        """End the phase ``name``: note its duration, renew the lease (``LeaseLost`` if it is gone)."""
+        now = time.monotonic()
+        self.run.note_phase(name, int((now - self._mark) * 1000))
+        self._mark = now
+        self.lease.renew()
+
+    def recover(self) -> None:
+        """Read the last manifest and what a previous run left undone (its journal, pending deletions
+        and purges)."""
+        self.old, self.leftovers = Leftovers.read(self.target)
+
+    def plan(self, full: bool) -> Plan:
+        """Everything (asked for, a target with no manifest, or not the configured target), or what the
+        pending changes affect plus what the manifest shows stale."""
+        changes, self.last_change = pending.load(self.primary)
+        if not self.old.entries:
+            full = True
+        if not self.primary and not full:
+            full = True
+            self.run.reason = "not the configured target: full build (pending changes stay queued for it)"
+        if full:
+            plan = full_plan(self.run.reason or "full publish")
+        else:
+            plan = pending.plan(changes)
+            plan.merge(stale_plan(self.old, self.leftovers.overwritten))
+        self.run.note_plan(plan)
+        # purges still owed: the run carries the flag until it sent them (the scheduled tick retries)
+        self.run.purge_failed = bool(self.leftovers.purge)
+        self.result.plan = plan
+        self.phase("plan")
+        return plan
+
+    def build(self) -> None:
+        """Render the plan and make the new manifest (the old one with the rebuilt groups replaced)."""
+        plan = self.result.plan
+        renderer = Renderer(mode=self.render_mode)
+        self.out = renderer.out if plan.is_empty else build(plan, renderer, self.progress)
+        self.run.note_build(self.out)
+        entries = [obj.entry() for obj in self.out.objects.values()]
+        self.new = Manifest.from_entries(entries) if plan.full else merge(self.old, rebuilt_groups(plan), entries)
+        self.new.run_id = self.run.pk
+        self.phase("render")
+
+    def check(self) -> None:
+        """Secrecy (raises: nothing is uploaded), then links (warnings; by default on full builds)."""
+        check_secrecy(self.new)
+        if self.check_links if self.check_links is not None else self.result.plan.full:
+            broken = broken_links(
+                ((o.path, o.body) for o in self.out.objects.values()), set(self.new.entries),
+                base_url=publish_setting("BASE_URL"), dynamic_prefixes=publish_setting("DYNAMIC_PREFIXES"),
+            )
+            self.run.add_warnings((f"broken link in {p}: {link}" for p, link in broken[:100]), limit=300)
+            self.result.broken_links = broken
+        self.phase("check")
+
+    def diff(self) -> Diff:
+        """Compare with the old manifest: uploads, deletions (capped), repairs and URLs to purge."""
+        d = diff_manifests(self.old, self.new)
+        left = self.leftovers
+        deletions = sorted({e.path for e in d.removed} | (left.deletions - set(self.new.entries)))
+        # objects a killed run may have overwritten that this diff calls unchanged: upload them again (the
+        # target may hold the killed run's version, which the old manifest doesn't describe)
+        touched = {e.path for e in d.added} | {e.path for e in d.changed}
+        self.repair = [
+            self.new.entries[p] for p in sorted(left.overwritten - touched)
+            if p in self.new.entries and p in self.out.objects
+        ]
+        purge_paths = set(d.purge_urls()) | left.purge | {e.url or "/" + e.path for e in self.repair}
+        if not get_backends():
+            purge_paths = set()
+            self.run.purge_failed = False
+        self.purge_paths = purge_paths
+        self.run.note_changes(d, deletions, self.repair)
+        check_deletion_cap(d, deletions, self.allow_mass_delete)
+        self.phase("diff")
+        self.result.diff, self.result.deletions, self.result.purge_urls = d, deletions, sorted(purge_paths)
+        return d
+
+    @property
+    def has_work(self) -> bool:
+        return not (self.result.diff.is_empty and not self.result.deletions and not self.purge_paths and not self.repair)
+
+    def upload(self) -> None:
+        """Journal first (every object this run may add or overwrite, merged with what a killed earlier
+        run left: a journal is replaced only by a superset of it), then assets, then pages."""
+        d, left = self.result.diff, self.leftovers
+        writing = sorted(left.written | {e.path for e in d.added})
+        overwriting = sorted(left.overwritten | {e.path for e in d.changed} | {e.path for e in self.repair})
+        if writing or overwriting:
+            self.target.write(
+                meta_entry(JOURNAL_PATH),
+                json.dumps({"run": self.run.pk, "writing": writing, "overwriting": overwriting}).encode(),
+            )
+            self.wrote_journal = True
+        uploads = d.uploads + self.repair
+        bodies = self.out.objects
+        done = [0]
+
+        def tick(_entry):
+            done[0] += 1
+            if done[0] % 50 == 0 or done[0] == len(uploads):
+                self.progress("upload", done[0], len(uploads))
+
+        self.progress("upload", 0, len(uploads))
+        write_many(self.target, [(e, bodies[e.path].body) for e in uploads if e.kind == KIND_ASSET], tick)
+        self.phase("upload_assets")
+        write_many(self.target, [(e, bodies[e.path].body) for e in uploads if e.kind != KIND_ASSET], tick)
+        self.phase("upload_pages")
+
+    def commit(self) -> None:
+        """Write the manifest, with the deletions and purges still to do; drop the journal."""
+        self.new.pending_deletions = self.result.deletions
+        self.new.pending_purge = sorted(self.purge_paths)
+        self.target.write(meta_entry(MANIFEST_PATH), self.new.to_bytes())
+        if self.wrote_journal or self.leftovers.journal:
+            self.target.delete_many([JOURNAL_PATH])
+        self.phase("manifest")
+
+    def delete(self) -> None:
+        """Delete what the site no longer contains."""
+        deletions = self.result.deletions
+        if deletions:
+            self.progress("delete", 0, len(deletions))
+            self.target.delete_many(deletions)
+            self.progress("delete", len(deletions), len(deletions))
+        self.new.pending_deletions = []
+        self.phase("delete")
+
+    def purge(self) -> None:
+        """Purge exactly the changed URLs from the CDN; the URLs that failed stay owed in the manifest."""
+        paths = self.purge_paths
+        if paths:
+            self.progress("purge", 0, len(paths))
+            outcome = purge_mod.purge(purge_mod.absolute_urls(paths), run=self.run)
+            self.run.note_purge(outcome)
+            failed = set(outcome.failed_urls)
+            self.new.pending_purge = sorted(p for p in paths if purge_mod.absolute_urls([p])[0] in failed)
+            self.progress("purge", len(paths), len(paths))
+        self.phase("purge")
+
+    def record(self) -> None:
+        """Write the manifest again without the finished work; the pending changes are published."""
+        if self.result.deletions or self.purge_paths:
+            self.target.write(meta_entry(MANIFEST_PATH), self.new.to_bytes())
+        self.stop(PublishRun.Status.SUCCEEDED)
+        self.phase("finish")
+
+    def stop(self, status: str) -> PublishResult:
+        """End with ``status``; a publish that reflects every pending change (nothing to do, or done)
+        acknowledges them, on the configured target only."""
+        self.run.status = status
+        if self.primary and status in (PublishRun.Status.NOTHING, PublishRun.Status.SUCCEEDED):
+            pending.acknowledge(self.last_change)
+        return self.result
