@@ -68,11 +68,27 @@ def guard_user_groups(sender, instance, action, reverse, model, pk_set, **kwargs
         if actor.pk in users:
             raise EscalationRefused(_("不能修改自己的用户组。"))
         groups = [instance]
+    _refuse_outside_units(actor, instance, groups, reverse, pk_set)
     for group in groups:
         if lacking(actor, group_powers(group)):
             raise EscalationRefused(
                 _("不能分配或撤销自己不具备的权限所对应的用户组：%(group)s。") % {"group": group.name}
             )
+
+
+def _refuse_outside_units(actor, instance, groups, reverse, pk_set):
+    """分级维护: a unit administrator changes only its units' accounts and groups (``cms.orgs``)."""
+    from cms.orgs.services import may_manage_user, unit_group_ids, units_managed_by, user_scope
+
+    if user_scope(actor) is None:
+        return
+    targets = [instance] if not reverse else list(get_user_model()._default_manager.filter(pk__in=pk_set or ()))
+    if any(not may_manage_user(actor, target) for target in targets):
+        raise EscalationRefused(_("只能管理本单位及下级单位的用户。"))
+    allowed = unit_group_ids(units_managed_by(actor))
+    outside = [group.name for group in groups if group.pk not in allowed]
+    if outside:
+        raise EscalationRefused(_("只能分配本单位及下级单位的用户组：%(groups)s。") % {"groups": "、".join(outside)})
 
 
 def guard_user_permissions(sender, instance, action, reverse, model, pk_set, **kwargs):

@@ -11,6 +11,9 @@ included) in any group. Here:
   ``audit.assign_roles`` alone (the security administrator) edits roles only;
 - a group's permissions may only be given by someone who holds them.
 
+A unit administrator (``cms.orgs``, 分级维护) sees and edits only the accounts of its unit and the
+units below, and is offered only those units' groups (``cms.orgs.services.user_scope``).
+
 The model-level guards (``cms.audit.guards``) refuse the same changes when a form is bypassed.
 """
 
@@ -61,6 +64,34 @@ class RoleAwareUserPolicy(ModelPermissionPolicy):
         return (users | assigners).distinct()
 
 
+def _offered_groups(actor):
+    """The groups an editor may assign: those whose powers it holds, and for a unit administrator
+    only the groups of the units it manages."""
+    from cms.orgs.services import scoped_groups
+
+    return scoped_groups(actor, assignable_groups(actor))
+
+
+class ScopedUserViewMixin:
+    """A unit administrator reaches only the accounts of its own unit and the units below."""
+
+    def dispatch(self, request, *args, **kwargs):
+        from cms.orgs.services import may_manage_user
+
+        if request.user.is_authenticated and not may_manage_user(request.user, self.get_object()):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class UserIndexView(user_views.IndexView):
+    def get_base_queryset(self):
+        from cms.orgs.services import user_scope
+
+        queryset = super().get_base_queryset()
+        scope = user_scope(self.request.user)
+        return queryset if scope is None else queryset.filter(pk__in=scope.values("pk"))
+
+
 class GuardedUserFormMixin:
     """Fields an editor may not use are removed, so a crafted POST of them has no effect."""
 
@@ -83,7 +114,7 @@ class GuardedUserFormMixin:
             self.fields.pop("groups", None)
             self.fields.pop("is_superuser", None)
         elif "groups" in self.fields:
-            self.fields["groups"].queryset = assignable_groups(actor)
+            self.fields["groups"].queryset = _offered_groups(actor)
             self._kept_groups = (
                 list(target.groups.exclude(pk__in=self.fields["groups"].queryset))
                 if target and target.pk
@@ -143,11 +174,11 @@ class UserCreateView(RefuseEscalationMixin, user_views.CreateView):
     pass
 
 
-class UserEditView(RefuseEscalationMixin, user_views.EditView):
+class UserEditView(ScopedUserViewMixin, RefuseEscalationMixin, user_views.EditView):
     pass
 
 
-class UserDeleteView(user_views.DeleteView):
+class UserDeleteView(ScopedUserViewMixin, user_views.DeleteView):
     def dispatch(self, request, *args, **kwargs):
         target = self.get_object()
         if outranks(target, request.user):
@@ -156,6 +187,7 @@ class UserDeleteView(user_views.DeleteView):
 
 
 class UserViewSet(user_views.UserViewSet):
+    index_view_class = UserIndexView
     add_view_class = UserCreateView
     edit_view_class = UserEditView
     delete_view_class = UserDeleteView
@@ -277,11 +309,17 @@ class GuardedAssignRoleBulkAction(AssignRoleBulkAction):
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)
-        form.fields["role"].queryset = assignable_groups(self.request.user)
+        form.fields["role"].queryset = _offered_groups(self.request.user)
         return form
 
     def get_actionable_objects(self):
+        from cms.orgs.services import may_manage_user
+
         objects, without_access = super().get_actionable_objects()
+        outside = [o for o in objects if not may_manage_user(self.request.user, o)]
+        if outside:
+            without_access["items_with_no_access"] = [*without_access.get("items_with_no_access", []), *outside]
+            objects = [o for o in objects if o not in outside]
         mine = [o for o in objects if o.pk == self.request.user.pk]
         if mine:
             without_access["assign_own_role"] = mine
@@ -293,7 +331,13 @@ class GuardedSetActiveStateBulkAction(SetActiveStateBulkAction):
     (Wagtail updates the rows in one query, which sends no signal)."""
 
     def check_perm(self, obj):
-        return super().check_perm(obj) and not outranks(obj, self.request.user)
+        from cms.orgs.services import may_manage_user
+
+        return (
+            super().check_perm(obj)
+            and not outranks(obj, self.request.user)
+            and may_manage_user(self.request.user, obj)
+        )
 
     @classmethod
     def execute_action(cls, objects, mark_as_active=False, model=None, **kwargs):
@@ -311,4 +355,10 @@ class GuardedDeleteBulkAction(DeleteBulkAction):
     """Leaves accounts that hold powers the editor lacks alone (Wagtail only protects superusers)."""
 
     def check_perm(self, obj):
-        return super().check_perm(obj) and not outranks(obj, self.request.user)
+        from cms.orgs.services import may_manage_user
+
+        return (
+            super().check_perm(obj)
+            and not outranks(obj, self.request.user)
+            and may_manage_user(self.request.user, obj)
+        )

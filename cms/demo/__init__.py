@@ -74,6 +74,20 @@ RED_EXHIBITIONS = [
     ("韶山毛泽东同志纪念馆", "hunan", "湘潭", "memorial", "http://www.ssmzd.com/", (27.9150, 112.5260)),
     ("中国共产党历史展览馆（网上展馆）", "beijing", "北京", "online", "http://www.zgdsbwg.cn/", None),
 ]
+# 统一编码: (code, name, column slug, articles); the first is the committee, the others its 支部.
+UNITS = [
+    ("01", "书苑示范党委", "", []),
+    ("0101", "第一支部", "branch-1", ["第一支部召开专题组织生活会", "第一支部开展主题党日活动"]),
+    ("0102", "第二支部", "branch-2", ["第二支部组织集中学习", "第二支部走访慰问困难党员"]),
+]
+# Demo accounts of the units: (username, label, unit code, role); branch_editor edits in 第一支部.
+UNIT_ACCOUNTS = [
+    ("branch_editor", "支部编辑", "0101", "editors"),
+    ("branch_reviewer", "第一支部审核", "0101", "reviewers"),
+    ("branch_admin", "第一支部管理员", "0101", "admins"),
+    ("branch2_editor", "第二支部编辑", "0102", "editors"),
+    ("branch2_reviewer", "第二支部审核", "0102", "reviewers"),
+]
 ENGLISH_TITLES = {
     "home": "Shuyuan Party-Building Platform", "news": "News", "notices": "Notices", "politics": "Policy Advice",
     "organisation": "Organisation", "members": "Member Stories", "library": "Shuyuan Study Library",
@@ -197,6 +211,7 @@ class DemoBuilder:
             )
         self.seed_pages(columns, library, types, topics)
         self.restricted_pages(columns, library, types, topics)
+        self.units(home)
         if pages:
             self.generated(pages, columns, library, types, topics)
         if self.translate:
@@ -207,8 +222,8 @@ class DemoBuilder:
         """Demo users for each role: a member (会员), a branch editor who submits, a reviewer who approves,
         and the system, security and audit administrators.
 
-        Branch editors are in Wagtail's "Editors" group (may edit, not publish) and reviewers in
-        "Moderators", which the default "Moderators approval" workflow asks to approve.
+        The editors and reviewers of the branches are put in their units' groups by ``units()``; the
+        committee reviewer also stays in Wagtail's default reviewers' group (审核人员, once "Moderators").
         """
         from django.contrib.auth.models import Group
 
@@ -219,8 +234,8 @@ class DemoBuilder:
         password, _generated = from_environment("SHUYUAN_DEMO_PASSWORD")
         roles = [
             ("member", "示例会员", visibility.members_group()),
-            ("branch_editor", "支部编辑", Group.objects.filter(name="Editors").first()),
-            ("reviewer", "党委审核", Group.objects.filter(name="Moderators").first()),
+            ("reviewer", "党委审核", Group.objects.filter(name__in=("审核人员", "Moderators")).first()),
+            *((username, label, None) for username, label, _unit, _role in UNIT_ACCOUNTS),
             # 三员分立: the three administrators (groups made by ``setup_roles``, which ./dev up runs first)
             ("system_admin", "系统管理员", Group.objects.filter(name="系统管理员").first()),
             ("security_admin", "安全管理员", Group.objects.filter(name="安全管理员").first()),
@@ -240,6 +255,40 @@ class DemoBuilder:
         if created:
             self.log(f"示例账号：{'、'.join(created)}，密码：{password}")
             self.summary.add("示例账号", len(created))
+
+    def units(self, home: HomePage) -> None:
+        """统一编码: the committee (01) owns the home page; each 支部 owns a column with its own pages,
+        editor, reviewer and, for the first, an administrator. Existing units are left as they are."""
+        from django.contrib.auth.models import Group
+
+        from cms.orgs.models import Organisation
+        from cms.orgs.services import create_unit
+
+        committee = Organisation.objects.filter(code=UNITS[0][0]).first()
+        if committee is None:
+            committee = create_unit(UNITS[0][0], UNITS[0][1], root_page=home)
+            self.summary.add("组织单位")
+        for code, name, slug, articles in UNITS[1:]:
+            unit = Organisation.objects.filter(code=code).first()
+            if unit is None:
+                column = self.child(home, ColumnPage, slug, title=name, intro=f"{name}的工作动态。", show_in_menus=False)
+                unit = create_unit(code, name, parent=committee, root_page=column)
+                self.summary.add("组织单位")
+            for i, title in enumerate(articles, start=1):
+                self.child(
+                    unit.root_page, ArticlePage, f"{slug}-{i:02d}", title=title, date=dt.date(2025, 11, i),
+                    summary=title, body=self.body([f"{title}。", f"{name}组织党员开展学习讨论。"]),
+                )
+        User = get_user_model()
+        wagtail_editors = Group.objects.filter(name__in=("编辑人员", "Editors"))
+        for username, _label, code, role in UNIT_ACCOUNTS:
+            user = User.objects.filter(username=username).first()
+            unit = Organisation.objects.filter(code=code).first()
+            if user is not None and unit is not None:
+                user.groups.add(getattr(unit, f"{role}_group"))
+                # Wagtail's default editors may edit the whole tree: a branch editor must not.
+                user.groups.remove(*wagtail_editors)
+        committee.reviewers_group.user_set.add(*User.objects.filter(username="reviewer"))
 
     def home(self, zh: Locale) -> HomePage:
         home = HomePage.objects.filter(locale=zh).first()

@@ -55,6 +55,24 @@ def test_load_demo_builds_every_type_and_is_safe_to_rerun(capsys, settings):
     hant_home = Page.objects.get(locale__language_code="zh-hant", depth=2)
     assert hant_home.title == "書苑黨建工作平臺"
     assert Page.objects.filter(locale__language_code="en", depth=2, title="Shuyuan Party-Building Platform").exists()
+    # 统一编码: a committee with two branches, each with its own editor, reviewer and pages
+    from django.contrib.auth import get_user_model
+
+    from cms.orgs.models import Organisation
+    from cms.orgs.services import unit_of
+
+    units = {u.code: u for u in Organisation.objects.all()}
+    assert {"01", "0101", "0102"} <= set(units) and units["0101"].parent == units["01"]
+    users = get_user_model().objects
+    editor, editor2 = users.get(username="branch_editor"), users.get(username="branch2_editor")
+    assert unit_of(editor) == units["0101"] and unit_of(editor2) == units["0102"]
+    assert unit_of(users.get(username="branch2_reviewer")) == units["0102"]
+    assert unit_of(users.get(username="reviewer")) == units["01"]
+    own = units["0101"].root_page.get_children().first()
+    sibling = units["0102"].root_page.get_children().first()
+    assert own.permissions_for_user(editor).can_edit() and not own.permissions_for_user(editor).can_publish()
+    assert not sibling.permissions_for_user(editor).can_edit()
+    assert not editor.groups.filter(name__in=("编辑人员", "Editors")).exists()
     # re-running creates nothing
     call_command("load_demo")
     assert Page.objects.count() == first

@@ -206,7 +206,7 @@ def _user_in(group_name: str):
     return user
 
 
-@pytest.mark.parametrize("group_name", ["Moderators", "Editors"])
+@pytest.mark.parametrize("group_name", ["审核人员", "编辑人员"])
 def test_reviewers_and_editors_see_the_history_and_failures(site, client, settings, group_name):
     settings.ROOT_URLCONF = "tests.deploy.urls"
     user = _user_in(group_name)

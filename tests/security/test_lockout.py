@@ -136,7 +136,7 @@ class UnlockTests(TestCase):
     def setUpTestData(cls):
         cls.victim = make_user("victim")
         cls.security_admin = make_user("sec", "安全管理员", staff=True)
-        cls.editor = make_user("editor", "Editors", staff=True)
+        cls.editor = make_user("editor", "编辑人员", staff=True)
 
     def setUp(self):
         client = Client()

@@ -105,12 +105,12 @@ class LoginWithSecondFactorTests(TestCase):
         self.assertNotIn("_auth_user_id", client.session)
 
 
-@override_settings(SHUYUAN_OTP_REQUIRED_GROUPS=["Moderators"], SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS=True)
+@override_settings(SHUYUAN_OTP_REQUIRED_GROUPS=["审核人员"], SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS=True)
 class RequiredSecondFactorTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.reviewer = make_user("lily", "Moderators", staff=True)
-        cls.editor = make_user("mike", "Editors", staff=True)
+        cls.reviewer = make_user("lily", "审核人员", staff=True)
+        cls.editor = make_user("mike", "编辑人员", staff=True)
 
     def test_a_required_user_without_a_device_is_sent_to_setup_and_sets_it_up(self):
         client = Client()

@@ -16,7 +16,7 @@ START = 1_800_000_000.0
 class SessionLimitTests(TestCase):
     @classmethod
     def setUpTestData(cls):
-        cls.editor = make_user("hana", "Editors", staff=True)
+        cls.editor = make_user("hana", "编辑人员", staff=True)
 
     def get_at(self, client, seconds, path="/admin/"):
         with mock.patch.object(middleware, "now", return_value=START + seconds):
