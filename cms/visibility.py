@@ -82,6 +82,15 @@ def _unreachable() -> Q:
     return Q(depth__gt=1, live=False) | Q(expire_at__lte=timezone.now())
 
 
+def _held() -> Q:
+    """Pages the secrecy review holds (``cms.secrecy``: findings no reviewer has cleared, or classified
+    内部): offline like an unpublished page, with everything below them. A sub-query on the small
+    table of holds, asked inside the queries this module makes anyway."""
+    from cms.secrecy.models import SecrecyHold
+
+    return Q(pk__in=SecrecyHold.objects.values("page_id"))
+
+
 def audience_of(page: Page) -> Audience:
     """The effective audience of a page: its own restriction and its ancestors', strictest wins; for a
     translation, also its source's (and the sources of its translated ancestors).
@@ -94,7 +103,7 @@ def audience_of(page: Page) -> Audience:
     for source_path in source_pages(page).values_list("path", flat=True):
         paths |= _ancestor_paths(source_path)
     nodes = Page.objects.filter(path__in=paths)
-    if nodes.filter(_unreachable()).exists():
+    if nodes.filter(_unreachable() | _held()).exists():
         return Audience.INTERNAL
     restrictions = PageViewRestriction.objects.filter(page__in=nodes).prefetch_related("groups")
     return strictest(*(restriction_audience(r) for r in restrictions))
@@ -120,7 +129,7 @@ def source_restrictions(page: Page) -> list[PageViewRestriction] | None:
     if not paths:
         return []
     nodes = Page.objects.filter(path__in=paths)
-    if nodes.filter(_unreachable()).exists():
+    if nodes.filter(_unreachable() | _held()).exists():
         return None
     return list(PageViewRestriction.objects.filter(page__in=nodes).order_by("page__depth"))
 
@@ -198,8 +207,10 @@ class Rule:
 
     @cached_property
     def _hidden_branches(self) -> list[str]:
-        """Pages with children that are unpublished or expired: nothing below them is reachable."""
-        return list(Page.objects.filter(numchild__gt=0).filter(_unreachable()).values_list("path", flat=True))
+        """Pages with children that are unpublished or expired (nothing below them is reachable), and
+        pages the secrecy review holds (they and everything below them stay offline): one query."""
+        hidden = (Q(numchild__gt=0) & _unreachable()) | _held()
+        return list(Page.objects.filter(hidden).values_list("path", flat=True))
 
     def public(self) -> Q:
         """Live, unexpired pages with no view restriction on them or any ancestor, and no unpublished

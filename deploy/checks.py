@@ -1,7 +1,8 @@
 """Independent checks on a build before anything is uploaded, and a link checker.
 
 The secrecy check does not trust the code that chose what to render (``cms.visibility.public_pages``):
-it recomputes which pages are public straight from the page table and the view restrictions, and
+it recomputes which pages are public straight from the page table, the view restrictions and the
+secrecy review's records (a page whose live revision is not cleared is not public), and
 refuses a manifest that holds any object of a page that is not public or that sits under a
 non-public page's URL, or a document or image rendition whose file is not public (the editor made it
 public, or it follows its pages and a public page uses it).
@@ -31,9 +32,10 @@ def independently_public_ids() -> set[int]:
     restricted = [p for p in PageViewRestriction.objects.values_list("page__path", flat=True)]
     now = timezone.now()
     rows = list(Page.objects.values_list("pk", "path", "live", "expire_at", "depth").order_by("path"))
+    held = secrecy_held_ids()
     hidden = tuple(restricted) + tuple(
-        path for _pk, path, live, expire_at, depth in rows
-        if depth > 1 and (not live or (expire_at is not None and expire_at <= now))
+        path for pk, path, live, expire_at, depth in rows
+        if depth > 1 and (not live or (expire_at is not None and expire_at <= now) or pk in held)
     )
     public = set()
     for pk, path, live, expire_at, _depth in rows:
@@ -43,6 +45,32 @@ def independently_public_ids() -> set[int]:
             continue
         public.add(pk)
     return public - _copies_of_hidden_sources(public)
+
+
+def secrecy_held_ids() -> set[int]:
+    """Live pages the secrecy review has not cleared, recomputed from the review records (the newest
+    record of each page's live revision), not from the hold the visibility rule reads. A live page
+    with no record of its live state (published before the review existed, or by a path that skipped
+    it) is scanned here and now."""
+    from cms.secrecy.models import SecrecyReview, held
+    from cms.secrecy.review import is_reviewable
+    from cms.secrecy.scanner import Vocabulary, scan_page
+
+    live = dict(Page.objects.filter(live=True, depth__gt=1).values_list("pk", "live_revision_id"))
+    latest: dict[tuple[int, int | None], bool] = {}
+    records = SecrecyReview.objects.filter(page_id__in=list(live)).order_by("pk")
+    for page_id, revision_id, classification, findings, decision in records.values_list(
+        "page_id", "revision_id", "classification", "findings", "decision"
+    ):
+        latest[(page_id, revision_id)] = held(classification, findings, decision)
+    result = {pk for pk, revision_id in live.items() if latest.get((pk, revision_id))}
+    unknown = [pk for pk, revision_id in live.items() if (pk, revision_id) not in latest]
+    if unknown:
+        vocabulary = Vocabulary.load()
+        for page in Page.objects.filter(pk__in=unknown).specific():
+            if is_reviewable(page) and held(page.classification, scan_page(page, vocabulary), ""):
+                result.add(page.pk)
+    return result
 
 
 def _copies_of_hidden_sources(public: set[int]) -> set[int]:
@@ -96,7 +124,10 @@ def _independently_public_files(model, ids: set[int], public: set[int]) -> set[i
     from django.contrib.contenttypes.models import ContentType
     from wagtail.models import ReferenceIndex
 
-    rows = dict(model.objects.filter(pk__in=ids).values_list("pk", "audience"))
+    # a file the secrecy review holds, or classified other than 公开, is never public
+    rows = dict(
+        model.objects.filter(pk__in=ids, secrecy_hold=False, classification="public").values_list("pk", "audience")
+    )
     ok = {pk for pk, audience in rows.items() if audience == "public"}
     following = [str(pk) for pk, audience in rows.items() if audience == "follow"]
     uses = ReferenceIndex.objects.filter(

@@ -224,14 +224,15 @@ class Renderer:
 
     @cached_property
     def _on_serve_hooks(self):
-        # Wagtail's view-restriction check and our "a translation follows its source" check cost
-        # queries per page and can only pass here: the build renders public pages only (which apply both
-        # rules), and checks.check_secrecy verifies that independently afterwards.
+        # Wagtail's view-restriction check, our "a translation follows its source" check and the secrecy
+        # hold cost queries per page and can only pass here: the build renders public pages only (which
+        # apply all three rules), and checks.check_secrecy verifies that independently afterwards.
         from wagtail.wagtail_hooks import check_view_restrictions
 
+        from cms.secrecy.wagtail_hooks import held_pages_are_not_served
         from cms.wagtail_hooks import translations_follow_their_source
 
-        skip = {check_view_restrictions, translations_follow_their_source}
+        skip = {check_view_restrictions, translations_follow_their_source, held_pages_are_not_served}
         return [fn for fn in hooks.get_hooks("on_serve_page") if fn not in skip]
 
     # -- other URLs ---------------------------------------------------------------------------------------

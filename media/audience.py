@@ -4,7 +4,8 @@ A file has no audience of its own unless an editor gives it one: by default it *
 that use it* (``FileAudience.FOLLOW``). Its effective audience is then the widest audience among the
 live pages that use it, as ``cms.visibility`` decides for pages: public if a public page uses it,
 members-only if only pages a member may read use it, internal (never outside the CMS) otherwise. An
-explicit choice (公开, 仅会员, 内部) stands whatever the pages are.
+explicit choice (公开, 仅会员, 内部) stands whatever the pages are. Whatever the audience, a file
+classified other than 公开, or held by the secrecy review, is internal.
 
 "Uses" is Wagtail's ReferenceIndex: rows pointing at the file whose base object is a page (foreign
 keys such as the cover image, StreamField and rich-text references, and inline children such as study
@@ -114,7 +115,17 @@ def visible_files(queryset, audiences: Iterable[str], pages=None, rule: visibili
     if pages is None:
         return queryset.none()
     following = Q(audience=FileAudience.FOLLOW) & Q(used_by(queryset.model, pages))
-    return queryset.filter(Q(audience__in=explicit) | following)
+    return queryset.filter(Q(audience__in=explicit) | following).filter(_cleared())
+
+
+def _cleared() -> Q:
+    """Files the secrecy review lets out of the CMS: classified 公开 and not held (``cms.secrecy``: the
+    title or extracted text has findings). Two indexed columns of the file's own row."""
+    return Q(secrecy_hold=False, classification="public")
+
+
+def secrecy_held(file) -> bool:
+    return bool(getattr(file, "secrecy_hold", False)) or getattr(file, "classification", "public") != "public"
 
 
 def public_files(queryset) -> QuerySet:
@@ -128,7 +139,9 @@ def effective_audiences(files: Iterable, rule: visibility.Rule | None = None) ->
     result: dict[tuple[type, int], Audience] = {}
     following: dict[type, set[int]] = {}
     for file in files:
-        if file.audience in EXPLICIT:
+        if secrecy_held(file):
+            result[(type(file), file.pk)] = Audience.INTERNAL
+        elif file.audience in EXPLICIT:
             result[(type(file), file.pk)] = Audience(file.audience)
         else:
             following.setdefault(type(file), set()).add(file.pk)
@@ -176,6 +189,8 @@ def may_show_with_page(file, page_audience: str) -> bool:
     A following file is, by the rule above, at least as visible as every live page that uses it; an
     explicit choice shows with the page only if it is no stricter than the page's audience.
     """
+    if secrecy_held(file):
+        return page_audience == Audience.INTERNAL
     if file.audience not in EXPLICIT:
         return True
     return visibility.strictest(page_audience, file.audience) == page_audience

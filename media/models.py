@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.documents.models import AbstractDocument
 from wagtail.images.models import AbstractImage, AbstractRendition
 
+from cms.secrecy.classification import classification_field, refuse_secret
+
 from .audience import FileAudience, FileAudienceField
 from .storage import document_storage
 from .validation import validate_document_file
@@ -30,7 +32,31 @@ def audience_field():
     )
 
 
-class ShuyuanImage(AbstractImage):
+def secrecy_hold_field():
+    """Set by the secrecy review (``cms.secrecy``) while the file's text has findings no reviewer has
+    cleared, or it is classified 内部: such a file is never visible outside the CMS (media.audience)."""
+    return models.BooleanField(_("保密审查未通过"), default=False, db_index=True, editable=False)
+
+
+class SecrecyMixin(models.Model):
+    """密级 and the secrecy hold of an uploaded file; a 涉密 file is refused, in forms and in code."""
+
+    classification = classification_field()
+    secrecy_hold = secrecy_hold_field()
+
+    class Meta:
+        abstract = True
+
+    def clean(self):
+        super().clean()
+        refuse_secret(self)
+
+    def save(self, *args, **kwargs):
+        refuse_secret(self)
+        super().save(*args, **kwargs)
+
+
+class ShuyuanImage(SecrecyMixin, AbstractImage):
     """An image with its provenance (来源), credit (摄影/署名) and audience (see ``media.audience``)."""
 
     audience = audience_field()
@@ -42,6 +68,7 @@ class ShuyuanImage(AbstractImage):
         "file",
         "collection",
         "audience",
+        "classification",
         "source",
         "credit",
         "description",
@@ -64,7 +91,7 @@ class ShuyuanRendition(AbstractRendition):
         unique_together = (("image", "filter_spec", "focal_point_key"),)
 
 
-class ShuyuanDocument(AbstractDocument):
+class ShuyuanDocument(SecrecyMixin, AbstractDocument):
     """A downloadable file (PDF, Word, audio, video) with the audience allowed to fetch it."""
 
     audience = audience_field()
@@ -73,13 +100,14 @@ class ShuyuanDocument(AbstractDocument):
     # hands the file out (media/storage.py).
     file = models.FileField(upload_to="documents", storage=document_storage, verbose_name=_("文件"))
 
-    admin_form_fields = ("title", "file", "collection", "audience", "source", "tags")
+    admin_form_fields = ("title", "file", "collection", "audience", "classification", "source", "tags")
 
     class Meta(AbstractDocument.Meta):
         verbose_name = _("文档")
         verbose_name_plural = _("文档")
 
     def clean(self):
+        refuse_secret(self)
         if not self.file:
             # Wagtail's multiple upload validates the details form before it attaches the uploaded
             # file (already checked when it was uploaded); the form's own file field requires a file.

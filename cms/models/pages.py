@@ -30,6 +30,7 @@ from cms import visibility
 from cms.blocks import BodyBlock, ExhibitSectionBlock
 from cms.models.search import SearchDocumentMixin, join_text
 from cms.provinces import Province
+from cms.secrecy.classification import classification_field, refuse_secret
 from cms.visibility import Audience
 
 PAGE_SIZE = 20
@@ -61,9 +62,16 @@ class ShuyuanPage(SearchDocumentMixin, AudienceMixin, Page):
         "media.ShuyuanImage", verbose_name=_("封面图"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     summary = models.TextField(_("摘要"), blank=True)
+    # 密级: 内部 keeps the page off every site whatever its audience; 涉密 cannot be saved at all
+    # (cms.secrecy: the review that runs on every publish and holds what it has not cleared).
+    classification = classification_field()
 
-    override_translatable_fields = [SynchronizedField("audience"), SynchronizedField("cover_image")]
-    settings_panels = [FieldPanel("audience")] + Page.settings_panels
+    override_translatable_fields = [
+        SynchronizedField("audience"),
+        SynchronizedField("cover_image"),
+        SynchronizedField("classification"),
+    ]
+    settings_panels = [FieldPanel("audience"), FieldPanel("classification")] + Page.settings_panels
     search_fields = Page.search_fields + [index.SearchField("summary")]
     api_fields = [APIField("audience"), APIField("summary"), APIField("cover_image")]
 
@@ -73,6 +81,10 @@ class ShuyuanPage(SearchDocumentMixin, AudienceMixin, Page):
     @property
     def effective_audience(self) -> Audience:
         return visibility.audience_of(self)
+
+    def clean(self):
+        super().clean()
+        refuse_secret(self)
 
 
 class HomePage(ShuyuanPage):
