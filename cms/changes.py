@@ -38,6 +38,7 @@ from typing import Any, NamedTuple
 from django.db import transaction
 from django.db.models import Max, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.utils.translation import gettext as _
 
 from cms.models.changes import ChangeCursor, ContentChange
 
@@ -365,18 +366,19 @@ def _object_change(model, instance, event: str, **extra) -> None:
             _page_deleted(instance)
         return
     if label == RESTRICTION_MODEL:
-        record(Event.RESTRICTION, page_id=instance.page_id, subtree=True, reason="view restriction changed")
+        record(Event.RESTRICTION, page_id=instance.page_id, subtree=True, reason=_("访问限制已修改"))
     elif label in SITE_MODELS:
-        record(Event.SITE, obj=instance, reason=f"{model._meta.verbose_name} «{instance}» changed")
+        record(Event.SITE, obj=instance, reason=_("修改%(kind)s《%(name)s》") % {"kind": model._meta.verbose_name, "name": instance})
     elif label == DICTIONARY_MODEL:
-        record(Event.DICTIONARY, obj=instance, reason=f"dictionary «{instance}» changed")
+        record(Event.DICTIONARY, obj=instance, reason=_("修改词典《%(name)s》") % {"name": instance})
     elif model._meta.app_label in CONTENT_APPS and not issubclass(model, AbstractRendition):
         page_id = _page_of(instance)
         if page_id:
-            record(Event.PAGE_SAVED, page_id=page_id, reason=f"{model._meta.verbose_name} of page {page_id} changed")
+            record(Event.PAGE_SAVED, page_id=page_id, reason=_("修改页面 %(page)s 的%(kind)s") % {"kind": model._meta.verbose_name, "page": page_id})
         else:
-            verb = {Event.ADDED: "added", Event.CHANGED: "changed", Event.REMOVED: "deleted"}[event]
-            record(event, obj=instance, reason=f"{model._meta.verbose_name} «{instance}» {verb}", **extra)
+            verb = {Event.ADDED: _("新增"), Event.CHANGED: _("修改"), Event.REMOVED: _("删除")}[event]
+            reason = _("%(verb)s%(kind)s《%(name)s》") % {"verb": verb, "kind": model._meta.verbose_name, "name": instance}
+            record(event, obj=instance, reason=reason, **extra)
 
 
 def _page_deleted(page) -> None:
@@ -385,7 +387,7 @@ def _page_deleted(page) -> None:
 
     paths = [page.path[:i] for i in range(step * 2, len(page.path), step)]
     ancestors = Page.objects.filter(path__in=paths).values_list("pk", flat=True)
-    record(Event.DELETED, page_id=page.pk, pages=ancestors, reason=f"deleted «{page.title}»")
+    record(Event.DELETED, page_id=page.pk, pages=ancestors, reason=_("删除《%(title)s》") % {"title": page.title})
 
 
 def on_pre_save(sender, instance, raw=False, **kwargs):
@@ -406,7 +408,7 @@ def on_saved(sender, instance, created=False, update_fields=None, **kwargs):
             return
         if update_fields and set(update_fields) <= DRAFT_ONLY_FIELDS:
             return  # a draft saved (or the page locked): the live version is unchanged
-        record(Event.PAGE_SAVED, page_id=instance.pk, reason=f"page «{instance.title}» saved")
+        record(Event.PAGE_SAVED, page_id=instance.pk, reason=_("保存页面《%(title)s》") % {"title": instance.title})
     else:
         _object_change(sender, instance, Event.ADDED if created else Event.CHANGED)
 
@@ -437,7 +439,7 @@ def on_m2m_changed(sender, instance, action, model=None, pk_set=None, reverse=Fa
     from wagtail.models import Page
 
     if isinstance(instance, Page):
-        record(Event.PAGE_SAVED, page_id=instance.pk, reason=f"page «{instance.title}» relations changed")
+        record(Event.PAGE_SAVED, page_id=instance.pk, reason=_("修改页面《%(title)s》的关联") % {"title": instance.title})
     elif _label(type(instance)) == RESTRICTION_MODEL or not reverse:
         _object_change(type(instance), instance, Event.CHANGED)
     elif model is not None and pk_set:
@@ -448,12 +450,12 @@ def on_m2m_changed(sender, instance, action, model=None, pk_set=None, reverse=Fa
 def on_published(sender, instance, **kwargs):
     # A section that was not visible before (or whose earlier state is unknown): its subtree reappears.
     reappeared = bool(instance.numchild) and not getattr(instance, "_change_was_visible", False)
-    record(Event.PUBLISHED, page_id=instance.pk, subtree=reappeared, reason=f"published «{instance.title}»")
+    record(Event.PUBLISHED, page_id=instance.pk, subtree=reappeared, reason=_("发布《%(title)s》") % {"title": instance.title})
 
 
 def on_unpublished(sender, instance, **kwargs):
     # An unpublished or expired page hides everything below it (cms.visibility)
-    record(Event.UNPUBLISHED, page_id=instance.pk, subtree=True, reason=f"unpublished «{instance.title}»")
+    record(Event.UNPUBLISHED, page_id=instance.pk, subtree=True, reason=_("取消发布《%(title)s》") % {"title": instance.title})
 
 
 def on_moved(sender, instance, parent_page_before=None, **kwargs):
@@ -462,7 +464,7 @@ def on_moved(sender, instance, parent_page_before=None, **kwargs):
         page_id=instance.pk,
         subtree=True,
         pages=[parent_page_before.pk] if parent_page_before is not None else [],
-        reason=f"moved «{instance.title}»",
+        reason=_("移动《%(title)s》") % {"title": instance.title},
     )
 
 

@@ -101,3 +101,83 @@ def translations_follow_their_source(callback):
         return response
 
     return inner
+
+
+# -- a new page's form and its autosaved draft ------------------------------------------------------------
+#: the hidden field naming one opening of a new page's form (cms/templates/wagtailadmin/pages/create.html)
+NEW_PAGE_FORM_KEY = "shuyuan_form_key"
+#: how long a publish waits for an autosave of the same form that is still being saved
+AUTOSAVE_WAIT_SECONDS = 10
+#: how long the page an opening of the form created is remembered
+NEW_PAGE_REMEMBERED_SECONDS = 24 * 3600
+
+
+def _new_page_keys(request) -> tuple[str, str] | None:
+    """Cache keys for this opening of the form: (an autosave is creating its page, the page it created)."""
+    key = request.POST.get(NEW_PAGE_FORM_KEY, "")
+    if not (key.isdigit() and len(key) <= 32 and request.user.is_authenticated):
+        return None
+    base = f"shuyuan:new-page-form:{request.user.pk}:{key}"
+    return f"{base}:saving", f"{base}:page"
+
+
+def _page_made_by_this_form(made: str, parent_page, page_class):
+    from django.core.cache import cache
+
+    page_id = cache.get(made)
+    if page_id is None:
+        return None
+    page = page_class.objects.filter(pk=page_id, path__startswith=parent_page.path, depth=parent_page.depth + 1)
+    return page.first() or False
+
+
+@hooks.register("before_create_page")
+def continue_the_autosaved_draft(request, parent_page, page_class):
+    """A new page's form autosaves: its first autosave creates the page (a draft) and the browser then
+    sends the form to that page's edit view. A 发布 (or 保存草稿, 提交审核) clicked before the browser
+    learned of the draft still goes to the create view, which used to create a second page and fail on
+    the draft's slug, leaving the draft behind. The form carries a key per opening; the page its
+    autosave created is remembered under it, and a later request from the same opening updates that
+    page through Wagtail's edit view (permissions, locks, workflow and hooks as for any edit). A publish
+    arriving while that autosave is still being saved waits for it (at most ``AUTOSAVE_WAIT_SECONDS``)."""
+    import time
+
+    from django.core.cache import cache
+    from wagtail.admin.views.pages.edit import EditView
+
+    keys = _new_page_keys(request) if request.method == "POST" else None
+    if keys is None:
+        return None
+    saving, made = keys
+    autosave = not request.accepts("text/html")
+    deadline = time.monotonic() + AUTOSAVE_WAIT_SECONDS
+    while True:
+        page = _page_made_by_this_form(made, parent_page, page_class)
+        if page:
+            return EditView.as_view()(request, page_id=page.pk)
+        if page is False:
+            return None  # the page was moved or deleted meanwhile: make a new one
+        if autosave:
+            cache.set(saving, True, AUTOSAVE_WAIT_SECONDS)
+            return None
+        if cache.get(saving) is None or time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
+
+
+@hooks.register("after_create_page")
+def remember_the_new_page(request, page):
+    """Remember which page this opening of the form created, once it is committed."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    keys = _new_page_keys(request)
+    if keys is None:
+        return
+    saving, made = keys
+
+    def remember():
+        cache.set(made, page.pk, NEW_PAGE_REMEMBERED_SECONDS)
+        cache.delete(saving)
+
+    transaction.on_commit(remember)

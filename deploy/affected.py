@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 from wagtail.models import Page, ReferenceIndex, TranslatableMixin, get_page_models
 
 from cms.visibility import public_pages
@@ -69,8 +70,8 @@ class Plan:
         self.reasons += other.reasons
 
 
-def full_plan(reason: str = "full") -> Plan:
-    return Plan(full=True, reasons=[reason])
+def full_plan(reason: str = "") -> Plan:
+    return Plan(full=True, reasons=[reason or _("全站发布")])
 
 
 class PlanBuilder:
@@ -100,7 +101,7 @@ class PlanBuilder:
         descendants = set(Page.objects.filter(below).values_list("pk", flat=True))
         if len(descendants) > 500:
             self.plan.full = True
-            self.plan.reasons.append(f"page {page_id} moved or changed with {len(descendants)} descendants")
+            self.plan.reasons.append(_("页面 %(page)s 及其下 %(n)d 个页面移动或修改") % {"page": page_id, "n": len(descendants)})
             return
         self.plan.page_ids |= descendants
         self.plan.feed_ids |= descendants
@@ -133,7 +134,7 @@ class PlanBuilder:
             high = [pk for pk, _p, depth, _k, _l in loaded if depth <= full_from_depth]
             if high:
                 self.plan.full = True
-                self.plan.reasons.append(f"page {high[0]} appears on every page")
+                self.plan.reasons.append(_("页面 %(page)s 出现在每个页面上") % {"page": high[0]})
                 return loaded
         # the home page gets itself only (its own change is what triggers a full build)
         rows = [r for r in loaded if r[0] not in self._seen_pages and r[2] > wide - 1]
@@ -272,7 +273,7 @@ def plan_for_paths(manifest: Manifest, paths: Iterable[str]) -> Plan:
     paths = [p for p in paths if p in manifest.entries]
     if not paths:
         return plan
-    plan.reasons.append(f"re-checking {len(paths)} objects a stopped publish may have overwritten")
+    plan.reasons.append(_("重新检查中断的发布可能覆盖的 %(n)d 个文件") % {"n": len(paths)})
     todo, seen = list(paths), set()
     while todo:
         path = todo.pop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.apps import apps
+from django.utils.translation import gettext as _
 
 from cms import changes
 from cms.models import ContentChange
@@ -59,9 +60,9 @@ def acknowledge(last_id: int) -> None:
     changes.acknowledge(CONSUMER, last_id)
 
 
-def request_full(reason: str = "full publish requested", user=None) -> ContentChange | None:
+def request_full(reason: str = "", user=None) -> ContentChange | None:
     """Have the next publish to the configured target rebuild the whole site."""
-    return changes.request(Event.FULL, consumer=CONSUMER, reason=reason)
+    return changes.request(Event.FULL, consumer=CONSUMER, reason=reason or _("请求全站发布"))
 
 
 def plan(rows: Iterable[ContentChange]) -> Plan:
@@ -70,7 +71,7 @@ def plan(rows: Iterable[ContentChange]) -> Plan:
     sections = _sections(rows)
     for row in rows:
         if row.event == Event.FULL:
-            builder.plan.merge(full_plan(row.reason or "full publish requested"))
+            builder.plan.merge(full_plan(row.reason or _("请求全站发布")))
         elif row.event == Event.REMOVED:
             # the pages that showed it, and listings whose filters offered it (their own group only)
             if row.pages:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from wagtail.contrib.frontend_cache.utils import get_backends
 from wagtail.models import Locale, Page
 
@@ -194,12 +195,12 @@ def stale_plan(old: Manifest, overwritten: set[str]) -> Plan:
     gone = withdrawn_groups(groups, public_ids)
     for pk in appeared_pages(groups, public_ids):
         builder = PlanBuilder()
-        builder.page_changed(pk, reason=f"page {pk} is public but not published")
+        builder.page_changed(pk, reason=_("页面 %(page)s 已公开但尚未发布到静态网站") % {"page": pk})
         plan.merge(builder.plan)
     if gone:
         plan.page_ids |= gone
         plan.feed_ids |= gone
-        plan.reasons.append(f"{len(gone)} pages no longer public")
+        plan.reasons.append(_("%(n)d 个页面不再公开") % {"n": len(gone)})
         builder = PlanBuilder()
         builder.context_of(gone)
         plan.merge(builder.plan)
@@ -229,8 +230,8 @@ def check_deletion_cap(d: Diff, deletions: list[str], allow: bool) -> None:
     ]
     if len(other) > cap:
         raise TooManyDeletions(
-            f"this publish would delete {len(other)} objects (cap {cap}); check the site, then re-run "
-            "with --allow-mass-delete"
+            _("这次发布将删除 %(n)d 个文件（上限 %(cap)d）；请检查网站，确认无误后加 --allow-mass-delete 重新发布")
+            % {"n": len(other), "cap": cap}
         )
 
 
@@ -319,9 +320,9 @@ class Publisher:
             full = True
         if not self.primary and not full:
             full = True
-            self.run.reason = "not the configured target: full build (pending changes stay queued for it)"
+            self.run.reason = _("不是配置的发布目标：全站构建（待发布的修改仍留给配置的目标）")
         if full:
-            plan = full_plan(self.run.reason or "full publish")
+            plan = full_plan(self.run.reason or _("全站发布"))
         else:
             plan = pending.plan(changes)
             plan.merge(stale_plan(self.old, self.leftovers.overwritten))
@@ -351,7 +352,7 @@ class Publisher:
                 ((o.path, o.body) for o in self.out.objects.values()), set(self.new.entries),
                 base_url=publish_setting("BASE_URL"), dynamic_prefixes=publish_setting("DYNAMIC_PREFIXES"),
             )
-            self.run.add_warnings((f"broken link in {p}: {link}" for p, link in broken[:100]), limit=300)
+            self.run.add_warnings((_("%(page)s 中的链接失效：%(link)s") % {"page": p, "link": link} for p, link in broken[:100]), limit=300)
             self.result.broken_links = broken
         self.phase("check")
 

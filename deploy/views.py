@@ -7,6 +7,8 @@ which reviewers and editors have (migration 0003); publishing the whole site nee
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required, user_passes_test
 from django.core.exceptions import PermissionDenied
@@ -14,6 +16,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import pending
@@ -23,6 +26,74 @@ from .models import PublishRun
 PERMISSION = "deploy.add_publishrun"
 #: may see the publish history and its failures
 VIEW_PERMISSION = "deploy.view_publishrun"
+
+
+#: how a publish was started (``PublishRun.trigger``), as editors read it
+TRIGGERS = {
+    "auto": gettext_lazy("内容修改后自动"),
+    "admin": gettext_lazy("管理后台"),
+    "schedule": gettext_lazy("定时"),
+    "command": gettext_lazy("命令行"),
+}
+#: the publisher's timed steps (``PublishRun.timings``)
+PHASES = {
+    "plan": gettext_lazy("计划"),
+    "render": gettext_lazy("渲染"),
+    "check": gettext_lazy("检查"),
+    "diff": gettext_lazy("比对"),
+    "upload": gettext_lazy("上传"),
+    "manifest": gettext_lazy("清单"),
+    "delete": gettext_lazy("删除"),
+    "purge": gettext_lazy("CDN 刷新"),
+    "finish": gettext_lazy("收尾"),
+}
+#: the lists of ``PublishRun.changes``
+CHANGE_LISTS = {
+    "added": gettext_lazy("新增"),
+    "changed": gettext_lazy("修改"),
+    "removed": gettext_lazy("删除"),
+    "repaired": gettext_lazy("重新上传"),
+}
+
+
+#: reasons recorded in English before they were written in Chinese, as they read now
+LEGACY_REASONS = [
+    (re.compile(r"^published «(.*)»$"), gettext_lazy("发布《%(0)s》")),
+    (re.compile(r"^unpublished «(.*)»$"), gettext_lazy("取消发布《%(0)s》")),
+    (re.compile(r"^moved «(.*)»$"), gettext_lazy("移动《%(0)s》")),
+    (re.compile(r"^deleted «(.*)»$"), gettext_lazy("删除《%(0)s》")),
+    (re.compile(r"^page «(.*)» saved$"), gettext_lazy("保存页面《%(0)s》")),
+    (re.compile(r"^page «(.*)» relations changed$"), gettext_lazy("修改页面《%(0)s》的关联")),
+    (re.compile(r"^dictionary «(.*)» changed$"), gettext_lazy("修改词典《%(0)s》")),
+    (re.compile(r"^(.*) «(.*)» (?:added|changed|deleted)$"), gettext_lazy("修改%(0)s《%(1)s》")),
+    (re.compile(r"^(.*) of page (\d+) changed$"), gettext_lazy("修改页面 %(1)s 的%(0)s")),
+    (re.compile(r"^view restriction changed$"), gettext_lazy("访问限制已修改")),
+    (re.compile(r"^full publish requested$"), gettext_lazy("请求全站发布")),
+    (re.compile(r"^full(?: publish)?$"), gettext_lazy("全站发布")),
+    (re.compile(r"^(\d+) pages no longer public$"), gettext_lazy("%(0)s 个页面不再公开")),
+    (re.compile(r"^page (\d+) is public but not published$"), gettext_lazy("页面 %(0)s 已公开但尚未发布到静态网站")),
+    (re.compile(r"^page (\d+) moved or changed with (\d+) descendants$"), gettext_lazy("页面 %(0)s 及其下 %(1)s 个页面移动或修改")),
+    (re.compile(r"^page (\d+) appears on every page$"), gettext_lazy("页面 %(0)s 出现在每个页面上")),
+    (re.compile(r"^re-checking (\d+) objects .*$"), gettext_lazy("重新检查中断的发布可能覆盖的 %(0)s 个文件")),
+    (re.compile(r"^not the configured target.*$"), gettext_lazy("不是配置的发布目标：全站构建（待发布的修改仍留给配置的目标）")),
+]
+
+
+def trigger_label(run: PublishRun) -> str:
+    return TRIGGERS.get(run.trigger, run.trigger)
+
+
+def reason_label(reason: str) -> str:
+    """A run's reasons as editors read them (runs recorded before the reasons were Chinese included)."""
+    parts = []
+    for part in reason.split("; ") if reason else []:
+        for pattern, label in LEGACY_REASONS:
+            found = pattern.match(part)
+            if found:
+                part = str(label) % {str(i): g for i, g in enumerate(found.groups())}
+                break
+        parts.append(part)
+    return "；".join(parts)
 
 
 def can_view(user) -> bool:
@@ -39,6 +110,9 @@ def _viewer(user) -> bool:
 def history(request):
     PublishRun.mark_interrupted()
     runs = Paginator(PublishRun.objects.select_related("requested_by"), 30).get_page(request.GET.get("p"))
+    for run in runs:
+        run.trigger_label = trigger_label(run)
+        run.reason_label = reason_label(run.reason)
     return TemplateResponse(
         request,
         "deploy/history.html",
@@ -55,7 +129,22 @@ def history(request):
 def run_detail(request, pk: int):
     PublishRun.mark_interrupted()
     run = get_object_or_404(PublishRun, pk=pk)
-    return TemplateResponse(request, "deploy/run.html", {"run": run, "purges": run.purges.all()[:100]})
+    return TemplateResponse(
+        request,
+        "deploy/run.html",
+        {
+            "run": run,
+            "trigger": trigger_label(run),
+            "reason": reason_label(run.reason),
+            "timings": [(PHASES.get(name, name), ms) for name, ms in (run.timings or {}).items()],
+            "change_lists": [
+                (CHANGE_LISTS.get(name, name), items)
+                for name, items in (run.changes or {}).items()
+                if name != "counts" and items
+            ],
+            "purges": run.purges.all()[:100],
+        },
+    )
 
 
 @require_POST

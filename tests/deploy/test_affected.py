@@ -42,7 +42,7 @@ def test_a_subtree_change_costs_the_same_queries_whatever_its_size(site, setting
 def test_a_site_wide_or_deleted_page_needs_no_subtree(site):
     builder = PlanBuilder()
     builder.page_changed(site.news.pk, subtree=True)
-    assert builder.plan.full and f"page {site.news.pk} appears on every page" in builder.plan.reasons
+    assert builder.plan.full and f"页面 {site.news.pk} 出现在每个页面上" in builder.plan.reasons
     builder = PlanBuilder()
     builder.page_changed(999999, subtree=True, reason="deleted")
     assert not builder.plan.full and builder.plan.page_ids == {999999} == builder.plan.feed_ids
