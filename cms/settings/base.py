@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "cms.api",
     "cms.security",
     "cms.audit",
+    "cms.orgs",
+    "cms.approval",
+    "cms.secrecy",
+    "cms.dashboard",
     "corsheaders",
     "axes",
     "django_otp",
@@ -167,7 +171,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # admin; anyone with a confirmed device must give a code on every login path.
 SHUYUAN_OTP_REQUIRED_GROUPS = [
     g.strip()
-    for g in os.environ.get("SHUYUAN_OTP_REQUIRED_GROUPS", "系统管理员,安全管理员,审计管理员,Moderators").split(",")
+    for g in os.environ.get("SHUYUAN_OTP_REQUIRED_GROUPS", "系统管理员,安全管理员,审计管理员,审核人员").split(",")
     if g.strip()
 ]
 SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS = os.environ.get("SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS", "1") == "1"
@@ -271,6 +275,7 @@ WAGTAIL_SITE_NAME = "书苑"
 WAGTAILADMIN_BASE_URL = os.environ.get("SHUYUAN_ADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "media.ShuyuanImage"
 WAGTAILDOCS_DOCUMENT_MODEL = "media.ShuyuanDocument"
+WAGTAILDOCS_DOCUMENT_FORM_BASE = "media.forms.DocumentForm"
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "doc", "xlsx", "pptx", "txt", "mp3", "m4a", "mp4", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 50 * 1024 * 1024
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = 20 * 1024 * 1024
@@ -278,6 +283,16 @@ WAGTAILIMAGES_MAX_IMAGE_PIXELS = 64_000_000
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_MODERATION_ENABLED = True
+# Workflow e-mail is Wagtail's own: the next task's reviewers on submission/approval, the author on
+# approval or rejection (with the reviewer's comment). Superusers are not copied on every submission.
+DEFAULT_FROM_EMAIL = os.environ.get("SHUYUAN_FROM_EMAIL", "书苑 <noreply@localhost>")
+WAGTAILADMIN_NOTIFICATION_FROM_EMAIL = DEFAULT_FROM_EMAIL
+WAGTAILADMIN_NOTIFICATION_INCLUDE_SUPERUSERS = False
+# An edit during review sends the page back to the first task: an approval covers what was approved.
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The last approval publishes: unit members hold no publish permission (cms.orgs), so that nobody skips
+# the workflow; the approval is the authority (cms.approval.publishing.publish_approved).
+WAGTAIL_FINISH_WORKFLOW_ACTION = "cms.approval.publishing.publish_approved"
 WAGTAILEMBEDS_RESPONSIVE_HTML = True
 WAGTAIL_PASSWORD_RESET_ENABLED = False
 

@@ -186,3 +186,17 @@ if os.environ.get("CDN_PURGE_URL"):
         "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
         "LOCATION": os.environ["CDN_PURGE_URL"],
     }
+
+# Mail (workflow notifications, password resets): an SMTP server when SHUYUAN_EMAIL_HOST is set,
+# otherwise messages go to the log (nobody is e-mailed, nothing fails).
+if os.environ.get("SHUYUAN_EMAIL_HOST", "").strip():
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["SHUYUAN_EMAIL_HOST"].strip()
+    EMAIL_PORT = int(os.environ.get("SHUYUAN_EMAIL_PORT", "465"))
+    EMAIL_HOST_USER = os.environ.get("SHUYUAN_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("SHUYUAN_EMAIL_PASSWORD", "")
+    EMAIL_USE_SSL = _flag("SHUYUAN_EMAIL_SSL", EMAIL_PORT == 465)
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and _flag("SHUYUAN_EMAIL_STARTTLS", True)
+    EMAIL_TIMEOUT = 15
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
