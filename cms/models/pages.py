@@ -28,6 +28,7 @@ from wagtail_localize.fields import SynchronizedField
 
 from cms import visibility
 from cms.blocks import BodyBlock, ExhibitSectionBlock
+from cms.forms import ShuyuanPageForm
 from cms.models.search import SearchDocumentMixin, join_text
 from cms.provinces import Province
 from cms.secrecy.classification import classification_field, refuse_secret
@@ -57,6 +58,8 @@ class ShuyuanPage(SearchDocumentMixin, AudienceMixin, Page):
     Each concrete type declares ``search_kind`` (see ``cms.models.search``): its kind in members'
     search, or None when it is not searchable.
     """
+
+    base_form_class = ShuyuanPageForm
 
     cover_image = models.ForeignKey(
         "media.ShuyuanImage", verbose_name=_("封面图"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
