@@ -136,8 +136,9 @@ class ColumnPage(RoutablePageMixin, ShuyuanPage):
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
     api_fields = ShuyuanPage.api_fields + [APIField("intro")]
-    parent_page_types = ["cms.HomePage"]
-    subpage_types = ["cms.ArticlePage"]
+    # a column may hold a lower unit's column (a 支部 under a 总支: cms.orgs gives each unit one)
+    parent_page_types = ["cms.HomePage", "cms.ColumnPage"]
+    subpage_types = ["cms.ArticlePage", "cms.ColumnPage"]
     search_kind = None  # a listing: its articles are indexed, each with the column's name
 
     class Meta:

@@ -261,3 +261,11 @@ def test_the_model_guards_refuse_a_branch_administrator_outside_its_units(units,
         context._current.reset(token)
     assert not units.editor2.groups.filter(pk=units.one.editors_group.pk).exists()
     assert unit_of(newcomer) == units.one
+
+
+def test_a_unit_below_a_branch_gets_its_own_subtree_inside_the_branch(units):
+    """统一编码 goes on down: 010101 under 0101 owns a column inside 0101's column."""
+    lower = create_unit("010101", "第一党小组", parent=units.one, publish=True)
+    assert lower.root_page.get_parent().pk == units.one.root_page.pk
+    assert lower.collection.get_parent().pk == units.one.collection.pk
+    assert units.one.admins_group in units.one.groups() and lower in units.one.descendants(include_self=False)
