@@ -166,6 +166,7 @@ def _pending_qs(name: str, pos: int, gaps: Iterable[int] = ()):
 def pending(name: str, limit: int | None = None) -> Pending:
     """The changes after ``name``'s cursor that it cares about, oldest first (at most ``limit``), with
     the ids its cursor skipped that have been committed since (see ``ChangeCursor.gaps``)."""
+    _stop_merging()
     pos, gaps = _cursor(name)
     qs = _pending_qs(name, pos, gaps)
     rows = list(qs[:limit] if limit else qs)
@@ -198,6 +199,7 @@ def acknowledge(name: str, upto_id: int) -> None:
     consumer(name)
     if not upto_id:
         return
+    _stop_merging()
     now = time.time()
     pos, old_gaps = _cursor(name)
     missing = getattr(upto_id, "missing", ())
@@ -250,19 +252,16 @@ def _batch() -> _Batch:
     return batch
 
 
+def _stop_merging() -> None:
+    """A consumer read or passed the feed inside the current transaction (a command, a test): no later
+    change may merge into a row it has seen."""
+    _batch().page_rows.clear()
+
+
 def new_batch() -> None:
     """Start a new batch as if a transaction had just committed: for code that never commits (a test
     inside one transaction) and wants what follows to be recorded as the next transaction's changes."""
     _batch().done = True
-
-
-def _unconsumed(row_id: int, **match) -> bool:
-    """Whether this transaction's row still exists (no savepoint rolled it back) and no consumer read
-    it yet (a test may run a consumer inside the transaction): only then may a later change merge with it."""
-    return (
-        ContentChange.objects.filter(pk=row_id, **match).exists()
-        and not ChangeCursor.objects.filter(position__gte=row_id).exists()
-    )
 
 
 def record(
@@ -292,12 +291,9 @@ def record(
         "consumer": consumer,
         "reason": reason[:200],
     }
-    if event == Event.PAGE_SAVED and earlier and _unconsumed(earlier.pk, page_id=page_id):
+    if event == Event.PAGE_SAVED and earlier:
         pass  # the page already has a row in this transaction: consumers re-read the page anyway
-    elif (
-        event in _PAGE_EVENTS and earlier and earlier.event == Event.PAGE_SAVED
-        and _unconsumed(earlier.pk, page_id=page_id, event=Event.PAGE_SAVED)
-    ):
+    elif event in _PAGE_EVENTS and earlier and earlier.event == Event.PAGE_SAVED:
         # the page's "saved" row becomes this change: same id (no gap in the feed); whichever of its
         # commit callbacks runs first notifies (see ``_committed``)
         for name, value in fields.items():
