@@ -136,6 +136,13 @@ def _independently_public_files(model, ids: set[int], public: set[int]) -> set[i
         to_object_id__in=following,
     ).values_list("to_object_id", "object_id")
     ok |= {int(file_id) for file_id, page_id in uses if page_id.isdigit() and int(page_id) in public}
+    from wagtail.documents import get_document_model
+
+    if model is get_document_model():
+        # read again from the review records: a document whose current file has findings not cleared
+        from cms.secrecy.review import held_document_ids
+
+        ok -= held_document_ids(ok)
     return ok
 
 

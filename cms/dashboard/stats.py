@@ -31,18 +31,51 @@ def item_models() -> list:
     return [apps.get_model(label) for label in ITEM_MODELS]
 
 
-def published_items():
-    """Every published item (see the module's docstring)."""
-    return Page.objects.live().filter(locale__language_code=settings.LANGUAGE_CODE).type(*item_models())
+#: a scope: the paths of the page subtrees whose figures a user sees; None: the whole site
+Scope = tuple[str, ...] | None
 
 
-def by_column() -> list[tuple[str, int]]:
+def scope_for(user) -> Scope:
+    """The subtrees whose figures ``user`` sees (分级维护): a unit's accounts see their own unit and the
+    units below (the pages they may edit: their unit's subtree in every language); superusers, the
+    committee, site-wide roles and accounts with no page powers (audit administrators) see the site."""
+    if user.is_superuser:
+        return None
+    roots = list(
+        Page.objects.filter(
+            group_permissions__group__user=user, group_permissions__permission__codename="change_page"
+        ).values_list("path", "depth")
+    )
+    if not roots or any(depth <= 2 for _path, depth in roots):
+        return None
+    return tuple(sorted({path for path, _depth in roots}))
+
+
+def in_scope(queryset, scope: Scope, field: str = "path"):
+    """``queryset`` narrowed to pages (``field``: their path) inside ``scope``."""
+    if scope is None:
+        return queryset
+    from django.db.models import Q
+
+    q = Q(pk=None)
+    for path in scope:
+        q |= Q(**{f"{field}__startswith": path})
+    return queryset.filter(q)
+
+
+def published_items(scope: Scope = None):
+    """Every published item (see the module's docstring), inside ``scope``."""
+    items = Page.objects.live().filter(locale__language_code=settings.LANGUAGE_CODE).type(*item_models())
+    return in_scope(items, scope)
+
+
+def by_column(scope: Scope = None) -> list[tuple[str, int]]:
     """Published articles per column, most first."""
     from cms.models import ArticlePage, ColumnPage
 
     steplen = Page.steplen
     paths = Counter(
-        p[:-steplen] for p in published_items().type(ArticlePage).values_list("path", flat=True)
+        p[:-steplen] for p in published_items(scope).type(ArticlePage).values_list("path", flat=True)
     )
     titles = dict(ColumnPage.objects.filter(path__in=list(paths)).values_list("path", "title"))
     counts = Counter()
@@ -57,14 +90,14 @@ def month_start(day: dt.date, back: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def by_month(months: int = 12, today: dt.date | None = None) -> list[tuple[str, int]]:
+def by_month(months: int = 12, today: dt.date | None = None, scope: Scope = None) -> list[tuple[str, int]]:
     """Published items per month of first publication, the last ``months`` months (oldest first)."""
     today = today or timezone.localdate()
     first = month_start(today, months - 1)
     since = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
     counts = Counter(
         f"{timezone.localtime(when):%Y-%m}"
-        for when in published_items().filter(first_published_at__gte=since).values_list("first_published_at", flat=True)
+        for when in published_items(scope).filter(first_published_at__gte=since).values_list("first_published_at", flat=True)
     )
     labels = [f"{month_start(today, back):%Y-%m}" for back in range(months - 1, -1, -1)]
     return [(label, counts.get(label, 0)) for label in labels]
@@ -103,13 +136,14 @@ def editor_name(user) -> str:
     return NO_EDITOR if user is None else get_user_display_name(user)
 
 
-def manuscripts() -> list[dict]:
+def manuscripts(scope: Scope = None) -> list[dict]:
     """稿件统计: published items per (unit, editor), the rows of the CSV export, sorted by unit code."""
     from django.contrib.auth import get_user_model
 
     all_units = units()
     counts = Counter(
-        (unit_of(path, all_units), owner_id) for path, owner_id in published_items().values_list("path", "owner_id")
+        (unit_of(path, all_units), owner_id)
+        for path, owner_id in published_items(scope).values_list("path", "owner_id")
     )
     users = get_user_model().objects.in_bulk([owner for _, owner in counts if owner is not None])
     rows = []
@@ -142,10 +176,17 @@ def by_editor(rows: list[dict]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def pending_approvals() -> dict:
+def pending_approvals(scope: Scope = None) -> dict:
     """Workflows in progress (waiting for a reviewer), in total and per current task, and the pages held
     by the secrecy review until a reviewer decides (None when the secrecy app has no such model)."""
     states = WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS)
+    if scope is not None:
+        from django.contrib.contenttypes.models import ContentType
+
+        pages = in_scope(Page.objects.all(), scope).values_list("pk", flat=True)
+        states = states.filter(
+            base_content_type=ContentType.objects.get_for_model(Page), object_id__in=[str(pk) for pk in pages]
+        )
     per_task = (
         states.values("current_task_state__task__name")
         .annotate(n=Count("id"))
@@ -154,11 +195,11 @@ def pending_approvals() -> dict:
     return {
         "total": states.count(),
         "by_task": [(row["current_task_state__task__name"] or "（无）", row["n"]) for row in per_task],
-        "secrecy": pending_secrecy_reviews(),
+        "secrecy": pending_secrecy_reviews(scope),
     }
 
 
-def pending_secrecy_reviews() -> int | None:
+def pending_secrecy_reviews(scope: Scope = None) -> int | None:
     """Pages held off the public site whose secrecy review awaits a decision (``cms.secrecy``)."""
     from django.apps import apps
 
@@ -167,7 +208,7 @@ def pending_secrecy_reviews() -> int | None:
         review = apps.get_model("secrecy", "SecrecyReview")
     except LookupError:
         return None
-    return hold.objects.filter(review__decision=review.Decision.PENDING).count()
+    return in_scope(hold.objects.filter(review__decision=review.Decision.PENDING), scope, "page__path").count()
 
 
 def publishing(days: int = 30) -> dict:

@@ -27,7 +27,7 @@ def manuscripts_csv(request):
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(CSV_HEADER)
-    for row in stats.manuscripts():
+    for row in stats.manuscripts(stats.scope_for(request.user)):
         writer.writerow([_cell(row[k]) for k in ("unit_code", "unit", "editor", "username", "items")])
     return response
 

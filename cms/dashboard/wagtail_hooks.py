@@ -36,13 +36,15 @@ class DashboardPanel(Component):
         from .tasks import ensure_link_check_schedule
 
         ensure_link_check_schedule()  # a cheap read once the chain is running
-        rows = stats.manuscripts()
-        approvals = stats.pending_approvals()
+        scope = stats.scope_for(self.user)
+        rows = stats.manuscripts(scope)
+        approvals = stats.pending_approvals(scope)
         links = link_summary()
         context = {
             "items_total": sum(r["items"] for r in rows),
-            "month_chart": charts.column_chart(stats.by_month(), _("每月发布")),
-            "column_chart": charts.bar_chart(stats.by_column(), _("各栏目文章")),
+            "scoped": scope is not None,
+            "month_chart": charts.column_chart(stats.by_month(scope=scope), _("每月发布")),
+            "column_chart": charts.bar_chart(stats.by_column(scope), _("各栏目文章")),
             "unit_chart": charts.bar_chart(stats.by_unit(rows), _("各单位稿件")),
             "editor_chart": charts.bar_chart(stats.by_editor(rows)[:15], _("各编辑稿件")),
             "approvals": approvals,

@@ -24,6 +24,7 @@ from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
+from wagtail.utils.decorators import cached_classmethod
 from wagtail_localize.fields import SynchronizedField
 
 from cms import visibility
@@ -80,6 +81,23 @@ class ShuyuanPage(SearchDocumentMixin, AudienceMixin, Page):
 
     class Meta:
         abstract = True
+
+    @cached_classmethod
+    def get_edit_handler(cls):
+        """Wagtail's three tabs, with the secrecy review's findings at the top of 内容 (``cms.secrecy``)."""
+        from django.utils.translation import gettext_lazy  # Wagtail's own tab names, in its catalogue
+        from wagtail.admin.panels import ObjectList, TabbedInterface
+
+        from cms.secrecy.panels import SecrecyFindingsPanel
+
+        if hasattr(cls, "edit_handler"):
+            return cls.edit_handler.bind_to_model(cls)
+        tabs = [ObjectList([SecrecyFindingsPanel(), *cls.content_panels], heading=gettext_lazy("Content"))]
+        if cls.promote_panels:
+            tabs.append(ObjectList(cls.promote_panels, heading=gettext_lazy("Promote")))
+        if cls.settings_panels:
+            tabs.append(ObjectList(cls.settings_panels, heading=gettext_lazy("Settings")))
+        return TabbedInterface(tabs, base_form_class=cls.base_form_class).bind_to_model(cls)
 
     @property
     def effective_audience(self) -> Audience:

@@ -99,14 +99,36 @@ def _grant(unit: Organisation) -> None:
     for role in ROLE_SUFFIXES:
         group = getattr(unit, f"{role}_group")
         group.permissions.add(*[_permission(p) for p in MODEL_PERMISSIONS[role]])
-        for codename in PAGE_CODENAMES[role]:
-            GroupPagePermission.objects.get_or_create(
-                group=group, page=unit.root_page, permission=_permission(f"wagtailcore.{codename}")
-            )
+        for page in [unit.root_page, *unit.root_page.get_translations()]:
+            _grant_pages(group, role, page)
         for perm in collection_perms:
             GroupCollectionPermission.objects.get_or_create(
                 group=group, collection=unit.collection, permission=perm
             )
+
+
+def _grant_pages(group: Group, role: str, page: Page) -> None:
+    for codename in PAGE_CODENAMES[role]:
+        GroupPagePermission.objects.get_or_create(
+            group=group, page=page, permission=_permission(f"wagtailcore.{codename}")
+        )
+
+
+def grant_translation(page: Page) -> list[Organisation]:
+    """A unit's subtree in every language: when ``page`` is a translation of a unit's root page
+    (wagtail-localize creating the zh-hant or en copy), the unit's groups get the same page powers
+    on it as on the source. Returns the units concerned (usually none: one indexed query)."""
+    units = list(
+        Organisation.objects.filter(root_page__translation_key=page.translation_key)
+        .exclude(root_page=page)
+        .select_related("editors_group", "reviewers_group", "admins_group")
+    )
+    for unit in units:
+        for role in ROLE_SUFFIXES:
+            group = getattr(unit, f"{role}_group")
+            if group is not None:
+                _grant_pages(group, role, page)
+    return units
 
 
 @transaction.atomic

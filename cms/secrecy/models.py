@@ -55,7 +55,8 @@ class PreferredTerm(index.Indexed, models.Model):
 
 
 class SecrecyReview(models.Model):
-    """The secrecy review record of one published page revision."""
+    """The secrecy review record of one published page revision, or of one version of a document
+    (its file hash) whose text has findings."""
 
     class Decision(models.TextChoices):
         NONE = "", _("无需审查")
@@ -63,7 +64,15 @@ class SecrecyReview(models.Model):
         CLEARED = "cleared", _("准予上网")
         REFUSED = "refused", _("不予上网")
 
-    page = models.ForeignKey("wagtailcore.Page", verbose_name=_("页面"), on_delete=models.CASCADE, related_name="+")
+    page = models.ForeignKey(
+        "wagtailcore.Page", verbose_name=_("页面"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    document = models.ForeignKey(
+        settings.WAGTAILDOCS_DOCUMENT_MODEL, verbose_name=_("文件"), null=True, blank=True,
+        on_delete=models.CASCADE, related_name="+",
+    )
+    # the document's version reviewed: a new upload is a new version, reviewed again
+    file_hash = models.CharField(_("文件指纹"), max_length=64, blank=True)
     # null: a live page saved without a revision (created live from code, or its row edited in place)
     # several records of one revision when its live row was edited in place: the newest counts
     revision = models.ForeignKey(
@@ -95,11 +104,16 @@ class SecrecyReview(models.Model):
         verbose_name = _("保密审查记录")
         verbose_name_plural = _("保密审查记录")
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["page", "revision"])]
+        indexes = [models.Index(fields=["page", "revision"]), models.Index(fields=["document", "file_hash"])]
         permissions = [("review_secrecy", _("可以进行保密审查"))]
 
     def __str__(self) -> str:
         return f"{self.title}（{self.get_decision_display()}）"
+
+    def subject(self) -> str:
+        return "文件" if self.document_id else "页面"
+
+    subject.short_description = _("类型")
 
     def classification_label(self) -> str:
         from .classification import Classification

@@ -77,17 +77,67 @@ def live_review(page) -> SecrecyReview | None:
     return SecrecyReview.objects.filter(page_id=page.pk, revision_id=page.live_revision_id).order_by("-pk").first()
 
 
+def may_review(user, review: SecrecyReview) -> bool:
+    """Reviewers decide within their own scope (逐级授权): a page they may edit (a unit's reviewers:
+    their unit's subtree; the committee's: the whole tree), a document they may change (their unit's
+    collection)."""
+    if not (user.is_active and user.has_perm("secrecy.review_secrecy")):
+        return False
+    if user.is_superuser:
+        return True
+    if review.document_id:
+        from wagtail.documents import get_document_model
+        from wagtail.permissions import policy_registry
+
+        document = get_document_model().objects.filter(pk=review.document_id).first()
+        policy = policy_registry.get_by_type(get_document_model())
+        return document is not None and policy.user_has_permission_for_instance(user, "change", document)
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=review.page_id).first()
+    return page is not None and page.permissions_for_user(user).can_edit()
+
+
+def reviews_for(user):
+    """The review records ``user`` may read: all for the committee and administrators, the records
+    of their own subtree and collection for a unit's reviewers."""
+    records = SecrecyReview.objects.all()
+    if user.is_superuser:
+        return records
+    from django.db.models import Q
+    from wagtail.documents import get_document_model
+    from wagtail.models import Page
+    from wagtail.permissions import policy_registry
+
+    roots = [
+        p.path for p in Page.objects.filter(
+            group_permissions__group__user=user, group_permissions__permission__codename="change_page"
+        ).only("path")
+    ]
+    pages = Q(pk=None)
+    for path in set(roots):
+        pages |= Q(path__startswith=path)
+    policy = policy_registry.get_by_type(get_document_model())
+    documents = policy.instances_user_has_permission_for(user, "change").values("pk")
+    return records.filter(
+        Q(page__in=Page.objects.filter(pages).values("pk")) | Q(document__in=documents)
+    )
+
+
 @transaction.atomic
 def decide(review: SecrecyReview, user, decision: str, *, approver=None, comment: str = "") -> SecrecyReview:
     """Record a reviewer's decision. The revision's author (采集人) may not review it; 审核人 is
-    someone other than the 审查人. Clearing the live revision releases the page at once: the change
-    feed tells the outputs (API, search, static site), as for a view restriction."""
+    someone other than the 审查人. Clearing the live revision (or the document's current file)
+    releases it at once: the change feed tells the outputs (API, search, static site), as for a view
+    restriction."""
     from cms import changes
 
     if decision not in (SecrecyReview.Decision.CLEARED, SecrecyReview.Decision.REFUSED):
         raise ReviewError("请选择审查结论：准予上网或不予上网。")
     if not user.has_perm("secrecy.review_secrecy"):
         raise ReviewError("您没有保密审查的权限。")
+    if not may_review(user, review):
+        raise ReviewError("该内容不在您的审查范围内（只能审查本单位及下级单位的内容）。")
     if review.collector_id is not None and review.collector_id == user.pk:
         raise ReviewError("采集人不能审查自己提交的内容。")
     if approver is not None and approver.pk in (user.pk, review.collector_id):
@@ -100,6 +150,9 @@ def decide(review: SecrecyReview, user, decision: str, *, approver=None, comment
     review.comment = comment
     review.decided_at = timezone.now()
     review.save()
+    if review.document_id:
+        _decide_document(review)
+        return review
     from wagtail.models import Page
 
     page = Page.objects.filter(pk=review.page_id).first()
@@ -112,6 +165,17 @@ def decide(review: SecrecyReview, user, decision: str, *, approver=None, comment
                 reason=f"secrecy review {review.get_decision_display()} «{page.title}»",
             )
     return review
+
+
+def _decide_document(review: SecrecyReview) -> None:
+    from wagtail.documents import get_document_model
+
+    document = get_document_model().objects.filter(pk=review.document_id).first()
+    if document is not None and current_file_review(document) == review:
+        _set_file_hold(document, review.held)
+        if not review.held and review.online_at is None:
+            review.online_at = timezone.now()
+            review.save(update_fields=["online_at"])
 
 
 def review_all_live(progress=None) -> int:
@@ -131,20 +195,71 @@ def review_all_live(progress=None) -> int:
 
 
 # -- files ----------------------------------------------------------------------------------------------
+def current_file_review(document) -> SecrecyReview | None:
+    """The record of the document's current file (its hash), newest first."""
+    return (
+        SecrecyReview.objects.filter(document_id=document.pk, file_hash=getattr(document, "file_hash", "") or "")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _file_review(document, findings: list[dict]) -> SecrecyReview:
+    """The document's record for its current file: kept when the findings are the same (a decision
+    stands for the file it was made on), a new pending one otherwise."""
+    existing = current_file_review(document)
+    if existing is not None and existing.findings == findings and existing.classification == document.classification:
+        return existing
+    return SecrecyReview.objects.create(
+        document_id=document.pk,
+        file_hash=getattr(document, "file_hash", "") or "",
+        title=document.title[:255],
+        classification=document.classification,
+        collector=getattr(document, "uploaded_by_user", None),
+        findings=findings,
+        decision=SecrecyReview.Decision.PENDING,
+    )
+
+
 def file_held(file) -> bool:
-    """Whether an uploaded file may not be online: classified other than 公开, or its text has findings."""
-    findings = scan_file(file, Vocabulary.load())
-    return held(file.classification, findings, SecrecyReview.Decision.PENDING)
+    """Whether an uploaded file may not be online: classified other than 公开, or its text has findings
+    a reviewer has not cleared (documents; an image with findings stays held until it is changed)."""
+    from wagtail.documents.models import AbstractDocument
+
+    findings = [f.as_dict() for f in scan_file(file, Vocabulary.load())]
+    decision = SecrecyReview.Decision.PENDING
+    if findings and isinstance(file, AbstractDocument):
+        decision = _file_review(file, findings).decision
+    return held(file.classification, findings, decision)
 
 
 def review_file(file) -> None:
     """Keep the file's ``secrecy_hold`` up to date after a save (an update: no second save signal)."""
+    _set_file_hold(file, file_held(file))
+
+
+def _set_file_hold(file, hold: bool) -> None:
     from cms import changes
 
-    hold = file_held(file)
     if hold != file.secrecy_hold:
         type(file)._default_manager.filter(pk=file.pk).update(secrecy_hold=hold)
         file.secrecy_hold = hold
         # an update sends no signal: tell the outputs as a save of the file would
         verb = "held" if hold else "released"
         changes.record(changes.Event.CHANGED, obj=file, reason=f"secrecy review {verb} «{file.title}»")
+
+
+def held_document_ids(ids) -> set[int]:
+    """Of these documents, those whose current file has a record not cleared: what the publisher
+    reads again from the records, whatever ``secrecy_hold`` says."""
+    from wagtail.documents import get_document_model
+
+    hashes = dict(get_document_model().objects.filter(pk__in=list(ids)).values_list("pk", "file_hash"))
+    latest: dict[int, bool] = {}
+    records = SecrecyReview.objects.filter(document_id__in=list(hashes)).order_by("pk")
+    for document_id, file_hash, classification, findings, decision in records.values_list(
+        "document_id", "file_hash", "classification", "findings", "decision"
+    ):
+        if file_hash == (hashes.get(document_id) or ""):
+            latest[document_id] = held(classification, findings, decision)
+    return {pk for pk, is_held in latest.items() if is_held}

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from .classification import Classification
 from .models import SecrecyReview
-from .review import ReviewError, decide
+from .review import ReviewError, decide, may_review
 from .scanner import Finding
 
 
@@ -37,6 +37,8 @@ def decide_view(request, pk):
     if not request.user.has_perm("secrecy.review_secrecy"):
         raise PermissionDenied
     review = get_object_or_404(SecrecyReview.objects.select_related("collector", "revision"), pk=pk)
+    if not may_review(request.user, review):
+        raise PermissionDenied
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

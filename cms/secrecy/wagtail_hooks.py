@@ -5,12 +5,15 @@ every save, and the CMS front end refusing a held page."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.admin.utils import unquote
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
+from wagtail.admin.views.generic.models import IndexView, InspectView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -19,6 +22,7 @@ from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import views
 from .models import PreferredTerm, SecrecyHold, SecrecyReview, SensitiveWord
+from .review import reviews_for
 from .scanner import Vocabulary, scan_page
 
 
@@ -59,6 +63,18 @@ class DecisionColumn(Column):
         return format_html('<a class="button button-small" href="{}">审查</a>', reverse("secrecy_decide", args=[instance.pk]))
 
 
+class ScopedIndexView(IndexView):
+    """A unit's reviewers read (and export) the records of their own subtree and collection."""
+
+    def get_base_queryset(self):
+        return reviews_for(self.request.user).select_related("collector", "reviewer", "approver")
+
+
+class ScopedInspectView(InspectView):
+    def get_object(self, queryset=None):
+        return get_object_or_404(reviews_for(self.request.user), pk=unquote(str(self.pk)))
+
+
 class SecrecyReviewViewSet(ModelViewSet):
     model = SecrecyReview
     icon = "warning"
@@ -69,23 +85,27 @@ class SecrecyReviewViewSet(ModelViewSet):
     name = "secrecy_review"
     inspect_view_enabled = True
     list_display = [
-        "title", "classification_label", "collector", "reviewer", "approver", "decision_label", "online_at",
+        "title", "subject", "classification_label", "collector", "reviewer", "approver", "decision_label", "online_at",
         DecisionColumn("decide", label=_("操作")),
     ]
     list_filter = ["decision"]
     search_fields = ["title"]
     list_export = [
-        "page_id", "revision_id", "title", "classification_label", "collector", "reviewer", "approver",
+        "subject", "page_id", "revision_id", "document_id", "file_hash", "title", "classification_label", "collector", "reviewer", "approver",
         "decision_label", "comment", "created_at", "decided_at", "online_at", "findings_summary",
     ]
     export_headings = {
-        "page_id": "页面编号", "revision_id": "版本编号", "title": "标题", "classification_label": "密级",
+        "subject": "类型", "page_id": "页面编号", "revision_id": "版本编号", "document_id": "文件编号",
+        "file_hash": "文件指纹", "title": "标题", "classification_label": "密级",
         "collector": "采集人", "reviewer": "审查人", "approver": "审核人", "decision_label": "审查结论",
         "comment": "审查意见", "created_at": "送审时间", "decided_at": "审查时间", "online_at": "上网时间",
         "findings_summary": "发现的问题",
     }
     export_filename = "保密审查记录"
     form_fields = ["decision"]
+
+    index_view_class = ScopedIndexView
+    inspect_view_class = ScopedInspectView
 
 
 register_permission_policy(SecrecyReview, ReviewRecordPolicy(SecrecyReview))

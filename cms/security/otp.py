@@ -33,7 +33,24 @@ def is_required(user) -> bool:
     if user.is_superuser and settings.SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS:
         return True
     groups = settings.SHUYUAN_OTP_REQUIRED_GROUPS
-    return bool(groups) and user.groups.filter(name__in=groups).exists()
+    if groups and user.groups.filter(name__in=groups).exists():
+        return True
+    return in_unit_role(user, getattr(settings, "SHUYUAN_OTP_REQUIRED_UNIT_ROLES", ()))
+
+
+def in_unit_role(user, roles) -> bool:
+    """Whether ``user`` is in one of ``roles`` ("reviewers", "admins", "editors") of any unit: the
+    branches' reviewers approve and their administrators manage accounts, as the committee's do."""
+    if not roles:
+        return False
+    from django.db.models import Q
+
+    from cms.orgs.models import Organisation
+
+    q = Q(pk=None)
+    for role in roles:
+        q |= Q(**{f"{role}_group__user": user})
+    return Organisation.objects.filter(q).exists()
 
 
 @dataclass(frozen=True)

@@ -226,3 +226,42 @@ class FigureTests(TestCase):
         html = response.content.decode()
         self.assertIn("数据看板", html)
         self.assertIn('aria-label="每月发布"', html)
+
+
+class UnitScopeTests(TestCase):
+    """分级维护: a branch's accounts see their own branch's figures, the committee the whole site."""
+
+    @classmethod
+    def setUpTestData(cls):
+        from cms.orgs.services import create_unit
+
+        cls.tree = build_site(n_articles=1)
+        committee = create_unit("01", "示范党委", root_page=cls.tree.home)
+        cls.one = create_unit("0101", "第一支部", parent=committee, publish=True)
+        cls.two = create_unit("0102", "第二支部", parent=committee, publish=True)
+        cls.editor1 = User.objects.create_user("editor1", "", "pw")
+        cls.editor1.groups.add(cls.one.editors_group)
+        cls.committee_reviewer = User.objects.create_user("creviewer", "", "pw")
+        cls.committee_reviewer.groups.add(committee.reviewers_group)
+        for parent, n in ((cls.one, 2), (cls.two, 3)):
+            for _ in range(n):
+                ArticlePageFactory(parent=parent.root_page.specific)
+
+    def test_a_branch_editor_does_not_see_a_siblings_figures(self):
+        scope = stats.scope_for(self.editor1)
+        rows = stats.manuscripts(scope)
+        self.assertEqual({r["unit_code"] for r in rows}, {"0101"})
+        self.assertEqual(sum(r["items"] for r in rows), 2)
+        self.client.force_login(self.editor1)
+        body = self.client.get(reverse("dashboard_manuscripts_csv")).content.decode("utf-8-sig")
+        self.assertNotIn("第二支部", body)
+        self.assertIn("第一支部", body)
+        html = self.client.get(reverse("wagtailadmin_home")).content.decode()
+        self.assertIn('data-dashboard="scope"', html)
+
+    def test_the_committee_sees_every_unit(self):
+        self.assertIsNone(stats.scope_for(self.committee_reviewer))
+        rows = stats.manuscripts(stats.scope_for(self.committee_reviewer))
+        expected = published = stats.published_items().count()
+        self.assertEqual(sum(r["items"] for r in rows), expected)
+        self.assertGreaterEqual(published, 5)

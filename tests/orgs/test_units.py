@@ -269,3 +269,67 @@ def test_a_unit_below_a_branch_gets_its_own_subtree_inside_the_branch(units):
     assert lower.root_page.get_parent().pk == units.one.root_page.pk
     assert lower.collection.get_parent().pk == units.one.collection.pk
     assert units.one.admins_group in units.one.groups() and lower in units.one.descendants(include_self=False)
+
+
+def test_a_branch_editor_cannot_edit_a_siblings_translation_but_edits_its_own(units):
+    """The unit's subtree in zh-hant and en is the unit's too; a sibling's translation is not."""
+    from wagtail.models import Locale
+
+    hant = Locale.objects.get_or_create(language_code="zh-hant")[0]
+    units.tree.home.copy_for_translation(hant)
+    one_hant = units.one.root_page.specific.copy_for_translation(hant)
+    two_hant = units.two.root_page.specific.copy_for_translation(hant)
+    article2_hant = units.article2.copy_for_translation(hant)
+    assert not article2_hant.permissions_for_user(units.editor1).can_edit()
+    assert not two_hant.permissions_for_user(units.editor1).can_add_subpage()
+    assert one_hant.permissions_for_user(units.editor1).can_add_subpage()
+    assert article2_hant.permissions_for_user(units.editor2).can_edit()
+    assert not article2_hant.permissions_for_user(units.editor2).can_publish()
+
+
+def test_a_translation_made_after_the_unit_exists_belongs_to_the_unit(units):
+    from wagtail.models import Locale
+
+    hant = Locale.objects.get_or_create(language_code="zh-hant")[0]
+    units.tree.home.copy_for_translation(hant)
+    one_hant = units.one.root_page.specific.copy_for_translation(hant)
+    below = create_unit("010101", "第一党小组", parent=units.one, root_page=units.article1)
+    user = User.objects.create_user("grp1", password="pw", is_staff=True)
+    user.groups.add(below.editors_group)
+    article1_hant = units.article1.copy_for_translation(hant)
+    assert article1_hant.permissions_for_user(user).can_edit()
+    assert not one_hant.permissions_for_user(user).can_edit()
+
+
+def test_unit_reviewers_and_administrators_need_a_second_factor_and_editors_do_not(units, settings):
+    from cms.security.otp import is_required
+
+    settings.SHUYUAN_OTP_REQUIRED_GROUPS = []
+    settings.SHUYUAN_OTP_REQUIRED_UNIT_ROLES = ["reviewers", "admins"]
+    assert is_required(units.reviewer1) and is_required(units.admin1) and is_required(units.committee_reviewer)
+    assert not is_required(units.editor1)
+    settings.SHUYUAN_OTP_REQUIRED_UNIT_ROLES = []
+    assert not is_required(units.reviewer1)
+
+
+def test_a_unit_created_after_its_page_was_translated_gets_the_translation(units):
+    from wagtail.models import Locale
+
+    hant = Locale.objects.get_or_create(language_code="zh-hant")[0]
+    units.tree.home.copy_for_translation(hant)
+    units.one.root_page.specific.copy_for_translation(hant)
+    article1_hant = units.article1.copy_for_translation(hant)
+    below = create_unit("010101", "第一党小组", parent=units.one, root_page=units.article1)
+    user = User.objects.create_user("grp1", password="pw", is_staff=True)
+    user.groups.add(below.editors_group)
+    assert article1_hant.permissions_for_user(user).can_edit()
+    assert not units.article2.permissions_for_user(user).can_edit()
+
+
+def test_an_unknown_unit_role_for_the_second_factor_fails_at_start_up(settings):
+    from django.apps import apps
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.SHUYUAN_OTP_REQUIRED_UNIT_ROLES = ["reviewer"]
+    with pytest.raises(ImproperlyConfigured, match="reviewer"):
+        apps.get_app_config("security").ready()
