@@ -36,3 +36,15 @@ def check_publish_target(app_configs=None, **kwargs):
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), hint="Fix SHUYUAN_PUBLISH_TARGET (or its storage in STORAGES).", id="deploy.E002")]
     return []
+
+
+@checks.register()
+def check_frontend_cache_backends(app_configs=None, **kwargs):
+    """Every WAGTAILFRONTENDCACHE backend builds: its options are checked at start-up (building one opens nothing)."""
+    from wagtail.contrib.frontend_cache.utils import get_backends
+
+    try:
+        get_backends()
+    except ImproperlyConfigured as exc:
+        return [checks.Error(str(exc), hint="Fix WAGTAILFRONTENDCACHE (or its CDN_* variables).", id="deploy.E003")]
+    return []

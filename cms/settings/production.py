@@ -181,6 +181,21 @@ if os.environ.get("CDN_CLOUDFLARE_ZONEID"):
         "BEARER_TOKEN": _require("CDN_CLOUDFLARE_BEARER_TOKEN"),
         "ZONEID": os.environ["CDN_CLOUDFLARE_ZONEID"],
     }
+if os.environ.get("CDN_ALIYUN_ACCESS_KEY_ID"):
+    WAGTAILFRONTENDCACHE["aliyun"] = {
+        "BACKEND": "deploy.cdn.aliyun.AliyunCdnBackend",
+        "ACCESS_KEY_ID": os.environ["CDN_ALIYUN_ACCESS_KEY_ID"],
+        "ACCESS_KEY_SECRET": _require("CDN_ALIYUN_ACCESS_KEY_SECRET"),
+        "DAILY_URL_QUOTA": int(os.environ.get("CDN_ALIYUN_DAILY_URL_QUOTA", "10000")),
+    }
+if os.environ.get("CDN_TENCENT_SECRET_ID"):
+    WAGTAILFRONTENDCACHE["tencent"] = {
+        "BACKEND": "deploy.cdn.tencent.TencentCdnBackend",
+        "SECRET_ID": os.environ["CDN_TENCENT_SECRET_ID"],
+        "SECRET_KEY": _require("CDN_TENCENT_SECRET_KEY"),
+        "AREA": os.environ.get("CDN_TENCENT_AREA") or None,
+        "DAILY_URL_QUOTA": int(os.environ.get("CDN_TENCENT_DAILY_URL_QUOTA", "10000")),
+    }
 if os.environ.get("CDN_PURGE_URL"):
     WAGTAILFRONTENDCACHE["http_purge"] = {
         "BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
