@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 import traceback
 import uuid
@@ -156,10 +158,10 @@ class PublishRun(models.Model):
         """Mark runs still "running" whose lease has expired (or was taken over) as interrupted.
 
         A publish that is killed (SIGKILL, a machine restart) never reaches its ``finally``: its run would
-        stay "running" forever. A live publish renews its lease at every phase, so a run whose lease is
-        no longer held by it has stopped. ``lock_name``: only the runs on that target (``publish()``, once
-        it holds the target's lease, closes the runs a killed publish left there). Returns how many runs
-        were marked.
+        stay "running" forever. A live publish renews its lease every few seconds, so a run whose lease is
+        no longer held by it (taken over, expired, or its process gone) has stopped. ``lock_name``: only
+        the runs on that target (``publish()``, once it holds the target's lease, closes the runs a killed
+        publish left there). Returns how many runs were marked.
         """
         now = timezone.now()
         marked = 0
@@ -168,15 +170,16 @@ class PublishRun(models.Model):
             runs = runs.filter(lock_name=lock_name)
         for run in runs.only("pk", "lock_name", "holder", "started_at"):
             if run.lock_name and run.holder:
-                ended_at = (
+                lock = (
                     PublishLock.objects.filter(name=run.lock_name, holder=run.holder)
-                    .values_list("expires_at", flat=True).first()
+                    .only("holder", "expires_at", "host", "pid").first()
                 )
-                alive = ended_at is not None and ended_at > now
+                ended_at = lock.expires_at if lock is not None else None
+                alive = lock is not None and lock.expires_at > now and not lock.holder_gone
             else:  # a run recorded before leases were noted: give it the default lease from its start
                 from .conf import publish_setting
 
-                ttl = timedelta(seconds=int(publish_setting("LOCK_TTL")))
+                ttl = timedelta(seconds=float(publish_setting("LOCK_TTL")))
                 alive = run.started_at + ttl > now
                 ended_at = None
             if alive:
@@ -184,10 +187,10 @@ class PublishRun(models.Model):
             marked += cls.objects.filter(pk=run.pk, status=cls.Status.RUNNING).update(
                 status=cls.Status.INTERRUPTED,
                 finished_at=min(ended_at or now, now),
-                error="中断：发布进程在完成前停止（例如被终止或服务器重启），且其租约已过期。"
-                "下一次发布会完成未完成的工作。\n"
-                "Interrupted: the publish stopped before finishing and its lease expired; "
-                "the next publish finishes the work.",
+                error="中断：发布进程在完成前停止（例如被终止或服务器重启），其租约已失效（心跳停止或进程已不存在）。"
+                "下一次发布接管租约，并完成未完成的工作。\n"
+                "Interrupted: the publish stopped before finishing (no heartbeat, or its process is gone); "
+                "the next publish takes over its lease and finishes the work.",
             )
         return marked
 
@@ -212,41 +215,87 @@ class PurgeRecord(models.Model):
 
 
 class PublishLock(models.Model):
-    """A lease: at most one publish per target runs at a time, and a dead holder's lease expires."""
+    """A lease: at most one publish per target runs at a time, and a dead holder's lease is taken over.
+
+    Its holder renews it (``expires_at``, ``heartbeat_at``) every few seconds while it runs. The next
+    publish takes it over when it ran out (no heartbeat for the lease's length) or at once when its
+    holder's process is gone from this host (``host``, ``pid``: a killed publisher on the same machine).
+    """
 
     name = models.CharField(max_length=255, primary_key=True)
     holder = models.CharField(max_length=64, blank=True)
     acquired_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(default=timezone.now)
+    #: the holder's last renewal, its machine and process (``host`` carries the PID namespace, so a
+    #: container sharing a hostname is never taken for this one)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} held by {self.holder or 'nobody'} until {self.expires_at}"
 
+    @property
+    def holder_gone(self) -> bool:
+        """Whether the holder's process is known to be gone (it ran on this host and no longer exists)."""
+        return bool(self.holder and self.pid and self.host == this_host() and not process_alive(self.pid))
+
     @classmethod
     def acquire(cls, name: str, ttl: timedelta, holder: str | None = None) -> str | None:
-        """Take the lease if it is free or expired; return the holder token, or None if busy."""
+        """Take the lease if it is free, expired, or held by a process gone from this host; return the
+        holder token, or None if busy."""
         holder = holder or uuid.uuid4().hex
         now = timezone.now()
-        taken = cls.objects.filter(name=name, expires_at__lt=now).update(
-            holder=holder, acquired_at=now, expires_at=now + ttl
-        )
-        if taken:
+        mine = {"holder": holder, "acquired_at": now, "expires_at": now + ttl, "heartbeat_at": now,
+                "host": this_host(), "pid": os.getpid()}
+        if cls.objects.filter(name=name, expires_at__lt=now).update(**mine):
             return holder
-        if not cls.objects.filter(name=name).exists():
+        current = cls.objects.filter(name=name).only("holder", "host", "pid").first()
+        if current is None:
             try:
                 with transaction.atomic():
-                    cls.objects.create(name=name, holder=holder, acquired_at=now, expires_at=now + ttl)
+                    cls.objects.create(name=name, **mine)
                 return holder
             except IntegrityError:
                 return None
+        if current.holder_gone and cls.objects.filter(name=name, holder=current.holder).update(**mine):
+            return holder
         return None
 
     @classmethod
     def renew(cls, name: str, holder: str, ttl: timedelta) -> bool:
-        return bool(
-            cls.objects.filter(name=name, holder=holder).update(expires_at=timezone.now() + ttl)
-        )
+        now = timezone.now()
+        return bool(cls.objects.filter(name=name, holder=holder).update(expires_at=now + ttl, heartbeat_at=now))
 
     @classmethod
     def release(cls, name: str, holder: str) -> None:
-        cls.objects.filter(name=name, holder=holder).update(holder="", expires_at=timezone.now())
+        cls.objects.filter(name=name, holder=holder).update(holder="", expires_at=timezone.now(), pid=None)
+
+
+def this_host() -> str:
+    """This machine's name, with its PID namespace where Linux shows it (process ids are comparable only
+    within one namespace)."""
+    try:
+        ns = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return socket.gethostname()[:200]
+    return f"{socket.gethostname()[:200]} pidns:{ns}"
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host and is not a zombie (a killed process its parent has
+    not reaped yet)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        pass
+    except OSError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rpartition(b")")[2].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable
 
 from django.db import connections
@@ -24,6 +25,11 @@ from .conf import publish_setting
 CHUNK = 250
 
 _STATE: tuple | None = None  # (render_chunk, renderer), inherited by forked workers
+
+#: held while the workers are forked. A thread of the publishing process (the lease's heartbeat) holds it
+#: while it uses the database or logs, so no child starts with a lock that thread held (a driver's,
+#: logging's) and deadlocks on it.
+FORK_LOCK = threading.Lock()
 
 
 def worker_count(n_pages: int) -> int:
@@ -81,7 +87,8 @@ def render_in_workers(
     _STATE = (render_chunk, renderer)
     try:
         ctx = multiprocessing.get_context("fork")
-        pool = ctx.Pool(workers, initializer=_reset_signals)
+        with FORK_LOCK:
+            pool = ctx.Pool(workers, initializer=_reset_signals)
         try:
             for objects, warnings, rendered, extra in pool.imap(_work, chunks):
                 for obj in objects:

@@ -2,20 +2,24 @@
 upload, commit, then delete and purge, and record.
 
 ``Publisher.publish`` runs them in that order; each step is a method that reads what the earlier steps
-left on the publisher and ends one or more timed phases (``PublishRun.timings``), renewing the lease at
-each phase, so a publish that outlived its lease stops (``LeaseLost``) before it writes anything more.
+left on the publisher and ends one or more timed phases (``PublishRun.timings``). The lease's heartbeat
+(``Lease``) keeps it through every phase; each phase and progress tick checks it, so a publish whose
+lease was taken over stops (``LeaseLost``) before it writes anything more.
 ``deploy.service.publish`` takes the lease and records the run around it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import DatabaseError, connections
 from django.utils.translation import gettext as _
 from wagtail.contrib.frontend_cache.utils import get_backends
 from wagtail.models import Locale, Page
@@ -34,18 +38,19 @@ from .affected import (
     withdrawn_groups,
 )
 from .checks import broken_links, check_secrecy
-from .conf import publish_setting
+from .conf import publish_setting, target_bounds
 from .feeds import sitemap_languages
 from .manifest import JOURNAL_PATH, KIND_ASSET, MANIFEST_PATH, Diff, Entry, Manifest, merge
 from .manifest import diff as diff_manifests
 from .models import PublishLock, PublishRun
-from .parallel import render_in_workers, worker_count
+from .parallel import FORK_LOCK, render_in_workers, worker_count
 from .preload import load_specific
 from .render import BuildOutput, Renderer, feed_group, sitemap_group
 from .targets import PublishTarget, TargetError, write_many
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 500
+logger = logging.getLogger("shuyuan.deploy")
 
 
 class PublishBusy(Exception):
@@ -76,18 +81,86 @@ def _noop(phase: str, done: int, total: int) -> None:
 
 @dataclass
 class Lease:
-    """The lease a publish holds on its target (``PublishLock``)."""
+    """The lease a publish holds on its target (``PublishLock``), with its heartbeat.
+
+    ``start`` renews it every ``heartbeat`` seconds from a background thread, whatever the publish is
+    doing (rendering, a long upload, waiting on a slow target), so a short lease is enough and a dead
+    publisher's lease runs out within seconds. When the database cannot be reached from another thread
+    (the publish runs inside a transaction, whose lock row another connection cannot see, or on an
+    in-memory SQLite database), the publishing thread renews it instead, at every phase and progress
+    tick. ``check`` and ``renew`` raise ``LeaseLost`` once another publish took the lease over: the
+    publish stops before it writes anything more (the upload's last phase renews it just before the
+    manifest is written).
+    """
 
     target: PublishTarget
     holder: str
     ttl: timedelta
+    heartbeat: float = 0.0
+    _renewed: float = field(default_factory=time.monotonic, repr=False)
+    _lost: str = field(default="", repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    def start(self) -> Lease:
+        """Start the heartbeat thread (when another thread can use the database)."""
+        if self.heartbeat > 0 and self._thread is None and _threads_can_renew():
+            self._thread = threading.Thread(target=self._beat, name="publish-lease", daemon=True)
+            self._thread.start()
+        return self
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.heartbeat):
+                with FORK_LOCK:  # never while render workers are being forked
+                    try:
+                        held = PublishLock.renew(self.target.key, self.holder, self.ttl)
+                    except DatabaseError as e:  # the next beat (or the publishing thread) tries again
+                        logger.warning("could not renew the publish lease on %s: %s", self.target.describe(), e)
+                        continue
+                if not held:
+                    self._lost = "taken over"
+                    return
+                self._renewed = time.monotonic()
+        finally:
+            connections.close_all()  # this thread's own connections
 
     def renew(self) -> None:
+        """Renew now (``LeaseLost`` if the lease is no longer ours)."""
+        self.check()
         if not PublishLock.renew(self.target.key, self.holder, self.ttl):
-            raise LeaseLost(f"lost the lease on {self.target.describe()}")
+            self._lost = "taken over"
+            self.check()
+        self._renewed = time.monotonic()
+
+    def tick(self) -> None:
+        """On progress: stop if the lease is lost; renew here when no thread does (or its renewals are
+        failing)."""
+        self.check()
+        due = self.heartbeat or self.ttl.total_seconds() / 3
+        if self._thread is not None and self._thread.is_alive():
+            due *= 2
+        if time.monotonic() - self._renewed >= due:
+            self.renew()
+
+    def check(self) -> None:
+        if self._lost:
+            raise LeaseLost(f"lost the lease on {self.target.describe()} ({self._lost})")
 
     def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
         PublishLock.release(self.target.key, self.holder)
+
+
+def _threads_can_renew() -> bool:
+    """Whether a thread's own database connection sees and may update the lease row."""
+    conn = connections[PublishLock.objects.db]
+    if conn.in_atomic_block:
+        return False
+    name = str(conn.settings_dict.get("NAME") or "")
+    return not (conn.vendor == "sqlite" and (not name or ":memory:" in name or "mode=memory" in name))
 
 
 @dataclass
@@ -111,7 +184,7 @@ class Leftovers:
             old = Manifest.from_bytes(target.read(MANIFEST_PATH))
             journal = json.loads(target.read(JOURNAL_PATH) or b"{}")
         except (TargetError, ValueError) as e:
-            raise TargetError(f"cannot read the manifest of {target.describe()}: {e}") from e
+            raise TargetError(f"无法读取 {target.describe()} 的发布清单：{e}") from e
         written = set(journal.get("writing", []))
         return old, cls(
             journal=journal,
@@ -260,7 +333,7 @@ class Publisher:
         self.lease = lease
         self.primary = primary
         self.dry_run = dry_run
-        self.progress = progress or _noop
+        self._report = progress or _noop
         self.allow_mass_delete = allow_mass_delete
         self.check_links = check_links
         self.render_mode = render_mode
@@ -299,6 +372,11 @@ class Publisher:
         self.purge()
         self.record()
         return self.result
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        """Report progress; every tick also keeps the lease (``LeaseLost`` stops the publish)."""
+        self._report(phase, done, total)
+        self.lease.tick()
 
     def phase(self, name: str) -> None:
         """End the phase ``name``: note its duration, renew the lease (``LeaseLost`` if it is gone)."""
@@ -403,11 +481,16 @@ class Publisher:
             done[0] += 1
             if done[0] % 50 == 0 or done[0] == len(uploads):
                 self.progress("upload", done[0], len(uploads))
+            else:
+                self.lease.tick()
 
+        bound = target_bounds()["TARGET_TIMEOUT"]
         self.progress("upload", 0, len(uploads))
-        write_many(self.target, [(e, bodies[e.path].body) for e in uploads if e.kind == KIND_ASSET], tick)
+        assets = [(e, bodies[e.path].body) for e in uploads if e.kind == KIND_ASSET]
+        write_many(self.target, assets, tick, timeout=bound)
         self.phase("upload_assets")
-        write_many(self.target, [(e, bodies[e.path].body) for e in uploads if e.kind != KIND_ASSET], tick)
+        pages = [(e, bodies[e.path].body) for e in uploads if e.kind != KIND_ASSET]
+        write_many(self.target, pages, tick, timeout=bound)
         self.phase("upload_pages")
 
     def commit(self) -> None:
@@ -446,6 +529,10 @@ class Publisher:
         if self.result.deletions or self.purge_paths:
             self.target.write(meta_entry(MANIFEST_PATH), self.new.to_bytes())
         self.stop(PublishRun.Status.SUCCEEDED)
+        if self.primary:
+            from search.public.tasks import request_export
+
+            request_export()  # the public search bundle follows the site, in a background job
         self.phase("finish")
 
     def stop(self, status: str) -> PublishResult:

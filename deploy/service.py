@@ -4,7 +4,8 @@
 It takes the lease, records the run, and runs the steps of ``deploy.publisher.Publisher``, whose order
 is what makes a publish safe to interrupt:
 
-1. take the lease on the target (two publishes never interleave; the command waits for a running one);
+1. take the lease on the target (two publishes never interleave; the command waits for a running one;
+   a holder without a heartbeat for ``LOCK_TTL`` seconds, or whose process is gone, is taken over);
 2. ``recover``: read the last manifest and what a previous run left undone (its journal, pending
    deletions and purges);
 3. ``plan`` what to rebuild; ``build`` it, ``check`` every response, then check secrecy
@@ -36,7 +37,8 @@ from datetime import timedelta
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from .conf import publish_setting
+from .conf import lease_seconds
+from .conf import validate as validate_settings
 from .manifest import MANIFEST_PATH, Manifest
 from .models import PublishLock, PublishRun
 from .publisher import (
@@ -96,15 +98,22 @@ def publish(
     target = target or get_target(folder)
     if primary is None:
         primary = not explicit or _is_configured_target(target)
-    ttl = timedelta(seconds=int(publish_setting("LOCK_TTL")))
-    lease = Lease(target, _acquire(target, ttl, wait, on_wait), ttl)
-    run = PublishRun.start(target, full=full, trigger=trigger, user=user, holder=lease.holder)
+    validate_settings()
+    ttl_s, heartbeat = lease_seconds()
+    ttl = timedelta(seconds=ttl_s)
+    lease = Lease(target, _acquire(target, ttl, wait, on_wait), ttl, heartbeat)
+    try:
+        run = PublishRun.start(target, full=full, trigger=trigger, user=user, holder=lease.holder)
+    except BaseException:
+        lease.release()
+        raise
     started = time.monotonic()
     publisher = Publisher(
         run, target, lease, primary=primary, dry_run=dry_run, progress=progress,
         allow_mass_delete=allow_mass_delete, check_links=check_links, render_mode=render_mode,
     )
     try:
+        lease.start()
         return publisher.publish(full)
     except BaseException as e:
         run.fail(e)
@@ -160,6 +169,8 @@ def _busy_message(target: PublishTarget, remaining: float) -> str:
         "another publish"
     )
     until = f", lease until {timezone.localtime(lock.expires_at):%H:%M:%S}" if lock else ""
+    if lock and lock.pid:
+        until += f" (host {lock.host.split(' pidns:')[0]}, pid {lock.pid})"
     return f"{who} is publishing to {target.describe()}{until}; waiting for it to finish (up to {remaining:.0f} s more)…"
 
 

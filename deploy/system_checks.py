@@ -23,6 +23,12 @@ def check_publish_settings(app_configs=None, **kwargs):
     base = publish_setting("BASE_URL")
     if base and not base.startswith(("http://", "https://")):
         errors.append(checks.Error("SHUYUAN_PUBLISH['BASE_URL'] must be an absolute http(s) URL.", id="deploy.E001"))
+    from .conf import validate
+
+    try:
+        validate()  # the lease and the bounds on a slow target
+    except ImproperlyConfigured as exc:
+        errors.append(checks.Error(str(exc), id="deploy.E004"))
     return errors
 
 

@@ -26,7 +26,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from functools import cached_property
 from pathlib import Path
 from typing import Protocol
@@ -65,10 +65,20 @@ class PublishTarget(Protocol):
     def stored_sha256(self, path: str) -> str | None: ...
 
 
-def write_many(target: PublishTarget, items: Iterable[tuple[Entry, bytes]], on_done=None) -> int:
+class TargetTimeout(TargetError):
+    """The target answered no request for ``TARGET_TIMEOUT`` seconds: it is hung or unreachable."""
+
+
+def write_many(
+    target: PublishTarget, items: Iterable[tuple[Entry, bytes]], on_done=None, *, timeout: float | None = None
+) -> int:
     """Upload objects in parallel, in the given order per batch.
 
-    Order matters across phases (assets, then pages), so callers run one call per phase.
+    Order matters across phases (assets, then pages), so callers run one call per phase. ``timeout``:
+    seconds without any finished upload after which the target counts as hung (``TargetTimeout``).
+    After the first failure (or ``on_done`` raising, e.g. a lost lease) the queued uploads are
+    cancelled, the target is asked to stop retrying the ones in flight (``cancel_requests``), and
+    those end within one request's timeout; then the failure is raised (the manifest is not written).
     """
     items = list(items)
     if not items:
@@ -79,12 +89,33 @@ def write_many(target: PublishTarget, items: Iterable[tuple[Entry, bytes]], on_d
             if on_done:
                 on_done(entry)
         return len(items)
-    with ThreadPoolExecutor(max_workers=target.parallelism, thread_name_prefix="publish") as pool:
-        futures = [pool.submit(target.write, entry, body) for entry, body in items]
-        for (entry, _body), fut in zip(items, futures, strict=True):
-            fut.result()  # re-raises the first failure; the manifest is then not written
-            if on_done:
-                on_done(entry)
+    pool = ThreadPoolExecutor(max_workers=target.parallelism, thread_name_prefix="publish")
+    futures = {pool.submit(target.write, entry, body): entry for entry, body in items}
+    waiting = set(futures)
+    try:
+        while waiting:
+            finished, waiting = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
+            if not finished:
+                raise TargetTimeout(
+                    f"发布目标 {target.describe()} 已 {timeout:g} 秒没有完成任何上传（无响应或无法连接），"
+                    f"发布已停止，{len(waiting)} 个文件未上传；已发布的网站保持不变。"
+                )
+            for fut in finished:
+                fut.result()  # re-raises the failure
+                if on_done:
+                    on_done(futures[fut])
+    except BaseException:
+        for fut in waiting:
+            fut.cancel()
+        cancel = getattr(target, "cancel_requests", None)
+        if cancel is not None:
+            cancel()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        resume = getattr(target, "resume_requests", None)
+        if resume is not None:
+            resume()
     return len(items)
 
 
@@ -231,6 +262,7 @@ class S3Target(BasePublishTarget):
         self.prefix = (storage.location or "").strip("/")
         endpoint = storage.endpoint_url or "aws"
         self.key = f"s3:{endpoint}/{self.bucket}/{self.prefix}"
+        self._cancelled = threading.Event()
 
     def describe(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}" + (
@@ -245,8 +277,13 @@ class S3Target(BasePublishTarget):
         client config), with a connection pool as large as our thread pool and without the work that
         only costs CPU on a bulk upload of small objects: validating parameters we build ourselves, and
         computing a CRC checksum the server doesn't ask for (the body is signed with SigV4 anyway).
+        Every request is bounded (``TARGET_*`` in ``SHUYUAN_PUBLISH``: connect and read timeouts, a few
+        attempts with back-off), and stops retrying once ``cancel_requests`` was called.
         """
+        from .conf import target_bounds
+
         storage = self.storage
+        bounds = target_bounds()
         try:
             from botocore.config import Config
 
@@ -256,9 +293,12 @@ class S3Target(BasePublishTarget):
                     request_checksum_calculation="when_required",
                     response_checksum_validation="when_required",
                     max_pool_connections=max(self.parallelism * 2, 10),
+                    connect_timeout=bounds["TARGET_CONNECT_TIMEOUT"],
+                    read_timeout=bounds["TARGET_READ_TIMEOUT"],
+                    retries={"mode": "standard", "total_max_attempts": int(bounds["TARGET_MAX_ATTEMPTS"])},
                 )
             )
-            return storage._create_session().client(
+            client = storage._create_session().client(
                 "s3",
                 region_name=storage.region_name,
                 use_ssl=storage.use_ssl,
@@ -267,7 +307,21 @@ class S3Target(BasePublishTarget):
                 verify=storage.verify,
             )
         except (AttributeError, TypeError):  # a storage without django-storages' internals
-            return storage.connection.meta.client
+            client = storage.connection.meta.client
+        client.meta.events.register_first("needs-retry.s3", self._refuse_if_cancelled)
+        client.meta.events.register_first("before-send.s3", self._refuse_if_cancelled)
+        return client
+
+    def cancel_requests(self) -> None:
+        """Start no new request or retry (requests in flight end within their timeout)."""
+        self._cancelled.set()
+
+    def resume_requests(self) -> None:
+        self._cancelled.clear()
+
+    def _refuse_if_cancelled(self, **kwargs) -> None:
+        if self._cancelled.is_set():
+            raise TargetError("发布已停止，不再发送请求 (publish stopped: request cancelled)")
 
     def _key(self, path: str) -> str:
         return f"{self.prefix}/{path}" if self.prefix else path
@@ -283,7 +337,7 @@ class S3Target(BasePublishTarget):
         except self._errors() as e:
             if _is_not_found(e):
                 return None
-            raise TargetError(f"reading {path}: {e}") from e
+            raise TargetError(f"读取 {path} 失败：{e}") from e
 
     def write(self, entry: Entry, body: bytes) -> None:
         params = {
@@ -302,7 +356,7 @@ class S3Target(BasePublishTarget):
                 **params,
             )
         except self._errors() as e:
-            raise TargetError(f"uploading {entry.path}: {e}") from e
+            raise TargetError(f"上传 {entry.path} 失败：{e}") from e
 
     def delete_many(self, paths: Iterable[str]) -> None:
         keys = [self._key(p) for p in paths]
@@ -313,10 +367,10 @@ class S3Target(BasePublishTarget):
                     Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True}
                 )
             except self._errors() as e:
-                raise TargetError(f"deleting {len(chunk)} objects: {e}") from e
+                raise TargetError(f"删除 {len(chunk)} 个文件失败：{e}") from e
             errors = [err for err in resp.get("Errors", []) if err.get("Code") != "NoSuchKey"]
             if errors:
-                raise TargetError(f"deleting objects: {errors[:5]}")
+                raise TargetError(f"删除文件失败：{errors[:5]}")
 
     def list_paths(self) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -326,7 +380,7 @@ class S3Target(BasePublishTarget):
                 for obj in page.get("Contents", []):
                     yield obj["Key"][len(prefix) :]
         except self._errors() as e:
-            raise TargetError(f"listing: {e}") from e
+            raise TargetError(f"列出文件失败：{e}") from e
 
     def stored_sha256(self, path: str) -> str | None:
         try:
@@ -334,7 +388,7 @@ class S3Target(BasePublishTarget):
         except self._errors() as e:
             if _is_not_found(e):
                 return None
-            raise TargetError(f"reading metadata of {path}: {e}") from e
+            raise TargetError(f"读取 {path} 的元数据失败：{e}") from e
         meta = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
         return meta.get(META_SHA256)
 
