@@ -115,13 +115,16 @@ def attachment_texts(page: Page, page_audience: str) -> list[Attachment]:
     return out
 
 
-def page_to_document(page: Page) -> SearchDocument | None:
-    """The search document of a page, or None when it must not be in the index (not live, not indexed)."""
+def page_to_document(page: Page, audience: str | None = None) -> SearchDocument | None:
+    """The search document of a page, or None when it must not be in the index (not live, not indexed).
+
+    ``audience``: the page's audience when the caller already read it from ``cms.visibility`` for many
+    pages at once (the public search export); otherwise it is asked for this page."""
     kind = kind_of(page)
     if kind is None or not page.live:
         return None
     page = page.specific
-    audience = visibility.audience_of(page).value
+    audience = audience or visibility.audience_of(page).value
     fields = page.search_document_fields()
     try:
         doc = SearchDocument(

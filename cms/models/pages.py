@@ -317,17 +317,19 @@ class StudyLibraryPage(RoutablePageMixin, ShuyuanPage):
     def public_search(self, request):
         """The public search page: a static page whose script asks the search API (public results).
 
-        It works unchanged on the published static site, where the API lives on the CMS host
-        (``SHUYUAN_PUBLIC_API_URL``), and on the CMS itself, where signed-in members also get
-        members-only results.
+        It works unchanged on the published static site, where the API is the public search service
+        (``SHUYUAN_PUBLIC_SEARCH_URL``, ``search.public``: public documents only, no CMS behind it) or,
+        when that is not set, the CMS's own (``SHUYUAN_PUBLIC_API_URL``), and on the CMS itself, where
+        signed-in members also get members-only results.
         """
         from django.conf import settings
 
+        search_base = getattr(settings, "SHUYUAN_PUBLIC_SEARCH_URL", None) or settings.SHUYUAN_PUBLIC_API_URL
         return self.render(
             request,
             template="cms/study_library_search.html",
             context_overrides={
-                "api_url": settings.SHUYUAN_PUBLIC_API_URL.rstrip("/") + "/api/v2/search/",
+                "api_url": search_base.rstrip("/") + "/api/v2/search/",
                 "members_search_url": f"{settings.WAGTAILADMIN_BASE_URL.rstrip('/')}/"
                 f"{self.locale.language_code}/study/search/",
             },

@@ -16,7 +16,13 @@ from django.core.checks.security.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import CONTENT_SECURITY_POLICY, SHUYUAN_PUBLIC_API_URL, STORAGES, WAGTAILFRONTENDCACHE
+from .base import (
+    CONTENT_SECURITY_POLICY,
+    SHUYUAN_PUBLIC_API_URL,
+    SHUYUAN_PUBLIC_SEARCH_URL,
+    STORAGES,
+    WAGTAILFRONTENDCACHE,
+)
 from .base import DATABASES as _BASE_DATABASES
 
 
@@ -96,6 +102,12 @@ CONTENT_SECURITY_POLICY = {
 if _api_origin.scheme and _api_origin.netloc:
     _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
     _directives["connect-src"] = [*_directives["connect-src"], f"{_api_origin.scheme}://{_api_origin.netloc}"]
+_search_origin = urlsplit(SHUYUAN_PUBLIC_SEARCH_URL or "")
+if _search_origin.scheme and _search_origin.netloc:
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _directives["connect-src"] = [*_directives["connect-src"], f"{_search_origin.scheme}://{_search_origin.netloc}"]
+elif SHUYUAN_PUBLIC_SEARCH_URL:
+    raise ImproperlyConfigured("SHUYUAN_PUBLIC_SEARCH_URL must be an absolute URL such as https://so.example.org.")
 
 # PostgreSQL in production (``postgres://…``); a single-machine install may say ``sqlite:///path`` on
 # purpose, and then keeps the SQLite options of base.py (WAL, immediate transactions).
