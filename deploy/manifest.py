@@ -116,6 +116,8 @@ class Manifest:
     #: deletions and purges decided by a run that were not yet confirmed done; the next run finishes them.
     pending_deletions: list[str] = field(default_factory=list)
     pending_purge: list[str] = field(default_factory=list)
+    #: the release this manifest describes, numbered per target (``deploy.releases``); None before releases
+    release: int | None = None
 
     @classmethod
     def from_entries(cls, entries: Iterable[Entry], **kwargs) -> Manifest:
@@ -127,7 +129,9 @@ class Manifest:
             out.setdefault(e.group, []).append(e)
         return out
 
-    def to_bytes(self) -> bytes:
+    def to_bytes(self, remember: bool = True) -> bytes:
+        """The manifest's JSON. ``remember``: this is what the target will hold, so ``from_bytes`` may
+        answer from it next time (not for copies kept elsewhere, such as an archived release)."""
         paths = sorted(self.entries)
         data = {
             "version": FORMAT_VERSION,
@@ -137,7 +141,11 @@ class Manifest:
             "pending_purge": sorted(self.pending_purge),
             "entries": [self.entries[p].to_json() for p in paths],
         }
+        if self.release is not None:
+            data["release"] = self.release
         raw = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        if not remember:
+            return raw
         # what from_bytes() will parse when this process reads the manifest back next time
         global _LAST
         _LAST = raw, Manifest(
@@ -146,6 +154,7 @@ class Manifest:
             created_at=data["created_at"],
             pending_deletions=data["pending_deletions"],
             pending_purge=data["pending_purge"],
+            release=self.release,
         )
         return raw
 
@@ -165,6 +174,7 @@ class Manifest:
             created_at=cached.created_at,
             pending_deletions=list(cached.pending_deletions),
             pending_purge=list(cached.pending_purge),
+            release=cached.release,
         )
 
     @classmethod
@@ -178,7 +188,24 @@ class Manifest:
             created_at=data.get("created_at", ""),
             pending_deletions=list(data.get("pending_deletions", ())),
             pending_purge=list(data.get("pending_purge", ())),
+            release=data.get("release"),
         )
+
+    def last_bytes(self) -> bytes | None:
+        """The bytes ``to_bytes`` made last in this process, if they are of this very manifest (no need to
+        serialise it again)."""
+        if _LAST is None:
+            return None
+        last = _LAST[1]
+        if (last.run_id, last.release, len(last.entries)) != (self.run_id, self.release, len(self.entries)):
+            return None
+        same = all(last.entries.get(p) is e for p, e in self.entries.items())
+        return _LAST[0] if same else None
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Manifest:
+        """Parse without touching the cache of the target's last manifest (for archived manifests)."""
+        return cls._parse(raw) if raw else cls()
 
 
 #: the manifest bytes this process wrote or read last, and what they parse to

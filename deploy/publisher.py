@@ -464,6 +464,9 @@ class Publisher:
     def upload(self) -> None:
         """Journal first (every object this run may add or overwrite, merged with what a killed earlier
         run left: a journal is replaced only by a superset of it), then assets, then pages."""
+        from . import releases
+
+        releases.archive(self)  # number the release and keep what it uploads, before uploading it
         d, left = self.result.diff, self.leftovers
         writing = sorted(left.written | {e.path for e in d.added})
         overwriting = sorted(left.overwritten | {e.path for e in d.changed} | {e.path for e in self.repair})
@@ -526,8 +529,11 @@ class Publisher:
 
     def record(self) -> None:
         """Write the manifest again without the finished work; the pending changes are published."""
+        from . import releases
+
         if self.result.deletions or self.purge_paths:
             self.target.write(meta_entry(MANIFEST_PATH), self.new.to_bytes())
+        releases.record(self)  # keep the release's manifest, note it on the run, collect old releases
         self.stop(PublishRun.Status.SUCCEEDED)
         if self.primary:
             from search.public.tasks import request_export

@@ -98,6 +98,21 @@ def publish(
     target = target or get_target(folder)
     if primary is None:
         primary = not explicit or _is_configured_target(target)
+
+    def make(run, lease):
+        return Publisher(
+            run, target, lease, primary=primary, dry_run=dry_run, progress=progress,
+            allow_mass_delete=allow_mass_delete, check_links=check_links, render_mode=render_mode,
+        )
+
+    return run_with_lease(target, make, lambda publisher: publisher.publish(full), full=full, trigger=trigger,
+                          user=user, wait=wait, on_wait=on_wait)
+
+
+def run_with_lease(target, make, run_it, *, full=False, trigger="command", user=None, wait=0.0, on_wait=None):
+    """Take the target's publish lease (waiting ``wait`` seconds, then ``PublishBusy``), record a run,
+    keep the lease's heartbeat while ``run_it(make(run, lease))`` works, and close both whatever
+    happens: the one wrapper of a publish and a rollback (``deploy.releases``)."""
     validate_settings()
     ttl_s, heartbeat = lease_seconds()
     ttl = timedelta(seconds=ttl_s)
@@ -108,13 +123,10 @@ def publish(
         lease.release()
         raise
     started = time.monotonic()
-    publisher = Publisher(
-        run, target, lease, primary=primary, dry_run=dry_run, progress=progress,
-        allow_mass_delete=allow_mass_delete, check_links=check_links, render_mode=render_mode,
-    )
     try:
+        publisher = make(run, lease)
         lease.start()
-        return publisher.publish(full)
+        return run_it(publisher)
     except BaseException as e:
         run.fail(e)
         raise

@@ -54,3 +54,14 @@ def check_frontend_cache_backends(app_configs=None, **kwargs):
     except ImproperlyConfigured as exc:
         return [checks.Error(str(exc), hint="Fix WAGTAILFRONTENDCACHE (or its CDN_* variables).", id="deploy.E003")]
     return []
+
+
+@checks.register()
+def check_release_settings(app_configs=None, **kwargs):
+    """SHUYUAN_RELEASES_KEEP, and an archive storage that is private (apart from the published site)."""
+    from .releases import check_settings
+
+    return [
+        checks.Error(problem, hint="Fix SHUYUAN_RELEASES_STORAGE / SHUYUAN_RELEASES_KEEP.", id="deploy.E010")
+        for problem in check_settings()
+    ]

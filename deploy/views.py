@@ -1,7 +1,8 @@
-"""Admin views: the publish history report and the "publish the whole site" button.
+"""Admin views: the publish history report, the "publish the whole site" button, and rollback to an
+earlier release (``deploy.releases``) with a confirmation step.
 
 Viewing the history (and the dashboard warning about a failed publish) needs ``deploy.view_publishrun``,
-which reviewers and editors have (migration 0003); publishing the whole site needs
+which reviewers and editors have (migration 0003); publishing the whole site, and rolling back, need
 ``deploy.add_publishrun`` (administrators).
 """
 
@@ -11,7 +12,7 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required, user_passes_test
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from . import pending
+from . import pending, releases
 from .models import PublishRun
 
 #: may publish the whole site
@@ -39,6 +40,7 @@ TRIGGERS = {
 PHASES = {
     "plan": gettext_lazy("计划"),
     "render": gettext_lazy("渲染"),
+    "restore": gettext_lazy("恢复"),
     "check": gettext_lazy("检查"),
     "diff": gettext_lazy("比对"),
     "upload": gettext_lazy("上传"),
@@ -106,13 +108,54 @@ def _viewer(user) -> bool:
     return True
 
 
+def release_label(info: dict) -> str:
+    if not info:
+        return ""
+    label = _("第 %(n)d 版") % {"n": info["number"]}
+    if info.get("restored_from"):
+        label += _("（回滚至第 %(n)d 版）") % {"n": info["restored_from"]}
+    return label
+
+
+class _Releases:
+    """The configured target's releases, as the history offers them for rollback."""
+
+    def __init__(self) -> None:
+        from .service import configured_target
+
+        target = configured_target()
+        self.lock_name = target.key[:255] if target is not None else None
+        try:
+            self.kept = set(releases.Archive.for_target(target).numbers()) if target is not None else set()
+        except ImproperlyConfigured:
+            self.kept = set()
+        self.current = None
+        if self.lock_name:
+            for changes in (
+                PublishRun.objects.filter(lock_name=self.lock_name, status=PublishRun.Status.SUCCEEDED)
+                .values_list("changes", flat=True)[:50]
+            ):
+                number = releases.release_of(PublishRun(changes=changes)).get("number")
+                if number is not None:
+                    self.current = number
+                    break
+
+    def can_restore(self, run: PublishRun, number: int | None) -> bool:
+        return number is not None and run.lock_name == self.lock_name and number in self.kept and number != self.current
+
+
 @user_passes_test(_viewer)
 def history(request):
     PublishRun.mark_interrupted()
     runs = Paginator(PublishRun.objects.select_related("requested_by"), 30).get_page(request.GET.get("p"))
+    can_publish = request.user.has_perm(PERMISSION)
+    offered = _Releases() if can_publish else None
     for run in runs:
         run.trigger_label = trigger_label(run)
         run.reason_label = reason_label(run.reason)
+        info = releases.release_of(run)
+        run.release_label = release_label(info)
+        run.rollback_to = info["number"] if offered and offered.can_restore(run, info.get("number")) else None
     return TemplateResponse(
         request,
         "deploy/history.html",
@@ -120,7 +163,7 @@ def history(request):
             "runs": runs,
             "pending": len(pending.load(True)[0]),
             "header_icon": "upload",
-            "can_publish": request.user.has_perm(PERMISSION),
+            "can_publish": can_publish,
         },
     )
 
@@ -136,11 +179,12 @@ def run_detail(request, pk: int):
             "run": run,
             "trigger": trigger_label(run),
             "reason": reason_label(run.reason),
+            "release": release_label(releases.release_of(run)),
             "timings": [(PHASES.get(name, name), ms) for name, ms in (run.timings or {}).items()],
             "change_lists": [
                 (CHANGE_LISTS.get(name, name), items)
                 for name, items in (run.changes or {}).items()
-                if name != "counts" and items
+                if isinstance(items, list) and items
             ],
             "purges": run.purges.all()[:100],
         },
@@ -156,3 +200,25 @@ def publish_all(request):
     ensure_schedule()
     messages.success(request, _("已提交全站发布任务，稍后在发布记录中查看结果。"))
     return redirect("deploy_history")
+
+
+@permission_required(PERMISSION, raise_exception=True)
+def rollback(request, number: int):
+    """GET: what rolling back to release ``number`` does, and a confirmation button; POST: do it (in the
+    background, like the publish button; the result appears in the history)."""
+    offered = _Releases()
+    run = PublishRun.objects.filter(
+        lock_name=offered.lock_name or "", status=PublishRun.Status.SUCCEEDED, changes__release__number=number
+    ).first()
+    if run is None or not offered.can_restore(run, number):
+        messages.error(request, _("第 %(n)d 版不能回滚（不在存档中，或就是现在的版本）。") % {"n": number})
+        return redirect("deploy_history")
+    if request.method == "POST":
+        releases.rollback_task.enqueue(number, request.user.pk)
+        messages.success(request, _("已提交回滚到第 %(n)d 版的任务，稍后在发布记录中查看结果。") % {"n": number})
+        return redirect("deploy_history")
+    return TemplateResponse(
+        request,
+        "deploy/rollback.html",
+        {"number": number, "run": run, "current": offered.current, "header_icon": "upload"},
+    )

@@ -17,6 +17,7 @@ def register_admin_urls():
         path("publishing/", views.history, name="deploy_history"),
         path("publishing/<int:pk>/", views.run_detail, name="deploy_run"),
         path("publishing/publish-all/", views.publish_all, name="deploy_publish_all"),
+        path("publishing/rollback/<int:number>/", views.rollback, name="deploy_rollback"),
     ]
 
 

@@ -4,7 +4,8 @@ If another publish to the same target is running (the background worker's, typic
 ``load_demo`` queued changes), the command waits for it to finish (``--wait``, default 30 minutes,
 longer than a dead publisher's lease) and then publishes; the lease still keeps two publishes from
 interleaving. ``--to DIR`` publishes into another folder without taking the configured target's queue of
-pending changes.
+pending changes. ``--rollback [RELEASE]`` restores the previous (or the named) release of the target,
+holding the lease like a publish (``deploy.releases``); ``--releases`` lists them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from deploy.releases import RollbackError, releases_of
+from deploy.releases import rollback as restore_release
 from deploy.service import PublishBusy, TooManyDeletions, publish
 from deploy.service import verify as verify_target
 from deploy.tasks import ensure_schedule
 
-#: seconds to wait for a running publish: longer than the default lease (LOCK_TTL, 600 s), so a
-#: publisher that died is taken over rather than waited out in vain
+#: seconds to wait for a running publish (a live one keeps its lease with a heartbeat; a dead one is
+#: taken over within LOCK_TTL, at once when its process is gone from this host)
 DEFAULT_WAIT = 1800.0
 
 
@@ -45,9 +48,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--verify", action="store_true", help="compare the target with its manifest (no publish)"
         )
+        parser.add_argument(
+            "--rollback", nargs="?", type=int, const=0, default=None, metavar="RELEASE",
+            help="restore the previous release of the target, or release RELEASE (see --releases); "
+            "what is not public now stays off the site",
+        )
+        parser.add_argument("--releases", action="store_true", help="list the target's releases")
 
     def handle(self, *args, full=False, dry_run=False, to=None, allow_mass_delete=False, no_progress=False,
-               verify=False, wait=DEFAULT_WAIT, **kw):
+               verify=False, wait=DEFAULT_WAIT, rollback=None, releases=False, **kw):
+        if releases:
+            self.list_releases(to)
+            return
         if verify:
             report = verify_target(folder=to, check_hashes=True)
             for label, paths in (("missing", report.missing), ("extra", report.extra),
@@ -59,13 +71,16 @@ class Command(BaseCommand):
             self.stdout.write("the target matches its manifest")
             return
         bar = None if no_progress or kw.get("verbosity", 1) < 1 else ProgressBar(self.stderr)
+        common = dict(
+            dry_run=dry_run, folder=to, progress=bar, trigger="command", allow_mass_delete=allow_mass_delete,
+            wait=max(0.0, wait or 0.0), on_wait=lambda message: self.stderr.write(message),
+        )
         try:
-            result = publish(
-                full=full, dry_run=dry_run, folder=to, progress=bar, trigger="command",
-                allow_mass_delete=allow_mass_delete, wait=max(0.0, wait or 0.0),
-                on_wait=lambda message: self.stderr.write(message),
-            )
-        except (PublishBusy, TooManyDeletions) as e:
+            if rollback is not None:
+                result = restore_release(rollback or None, **common)
+            else:
+                result = publish(full=full, **common)
+        except (PublishBusy, TooManyDeletions, RollbackError) as e:
             raise CommandError(str(e)) from e
         finally:
             if bar:
@@ -86,6 +101,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"  delete {p}")
         for w in run.warnings[:20]:
             self.stderr.write(f"warning: {w}")
+
+    def list_releases(self, to) -> None:
+        from deploy.targets import get_target
+
+        for info in releases_of(get_target(to)):
+            run = info.run
+            what = ""
+            if run is not None:
+                restored = run.changes.get("release", {}).get("restored_from")
+                what = f"run #{run.pk} {run.started_at:%Y-%m-%d %H:%M:%S}" + (
+                    f", rollback to {restored}" if restored else f", {run.mode}"
+                )
+            flags = " (current)" if info.current else "" if info.restorable else " (collected)"
+            self.stdout.write(f"{info.number:>6}{flags} {what}".rstrip())
 
 
 class ProgressBar:
