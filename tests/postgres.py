@@ -7,6 +7,12 @@ postgres on PATH or in /usr/lib/postgresql/*/bin), or when we are root and canno
 
 Django runs against the cluster in subprocesses (``run_django``): the test process has its SQLite test
 database configured, and some code decides things from the database vendor when it is imported.
+
+The whole suite on PostgreSQL: ``pytest -p tests.postgres --postgres`` (``./dev test`` runs it after the
+SQLite run). This module is then a pytest plugin: before pytest-django sets Django up, it starts one
+cluster for the session and names it in ``SHUYUAN_TEST_DATABASE_URL``, which ``cms.settings.test`` reads;
+pytest-django creates its test database there. The cluster is stopped when pytest ends. Without server
+binaries ``--postgres`` is a usage error (``python -m tests.postgres`` says whether they exist).
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 #: cms.settings.test on the database named by DATABASE_URL
 SETTINGS = "tests.search.postgres_settings"
 SERVER_USER = "postgres"
+#: read by cms.settings.test: the server database the whole suite runs on (set by ``--postgres``)
+DATABASE_URL_VARIABLE = "SHUYUAN_TEST_DATABASE_URL"
 
 
 @dataclass
@@ -133,3 +141,66 @@ def run_django(cluster: Cluster, *args: str, settings: str = SETTINGS, timeout: 
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{args} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     return proc.stdout
+
+
+# --- the whole suite on PostgreSQL (a pytest plugin: ``-p tests.postgres --postgres``) ---
+
+_SESSION_CLUSTER = pytest.StashKey[object]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--postgres", action="store_true", default=False,
+        help="run the tests on a throwaway PostgreSQL cluster started for the session (tests/postgres.py)",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Start the session's cluster before pytest-django reads the settings (its own hook runs after ours)."""
+    namespace = parser.parse_known_args(args)
+    if not getattr(namespace, "postgres", False):
+        return
+    cm = postgres_cluster()
+    try:
+        cluster = cm.__enter__()
+    except pytest.skip.Exception as e:  # no binaries, or root without a postgres user
+        raise pytest.UsageError(f"--postgres: {e.msg}") from None
+    early_config.stash[_SESSION_CLUSTER] = cm
+    # (TMPDIR stays: the cluster's directory belongs to the server's user, and chromium's sandboxed
+    # renderers could not read their files under it)
+    os.environ[DATABASE_URL_VARIABLE] = cluster.url
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    if url := os.environ.get(DATABASE_URL_VARIABLE):
+        return [f"database: PostgreSQL ({url}, a throwaway cluster for this session)"]
+    return []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cm = config.stash.get(_SESSION_CLUSTER, None)
+    if cm is not None:
+        del config.stash[_SESSION_CLUSTER]
+        cm.__exit__(None, None, None)
+
+
+def main(argv: list[str]) -> int:
+    """``python -m tests.postgres``: exit 0 when a cluster can be started here, else say why and exit 1."""
+    bindir = _server_bindir()
+    if bindir is None:
+        print("no PostgreSQL server binaries (initdb, pg_ctl, postgres) on PATH or in /usr/lib/postgresql/*/bin")
+        return 1
+    if os.geteuid() == 0:
+        try:
+            _server_user_runner()
+        except pytest.skip.Exception as e:
+            print(e.msg)
+            return 1
+    print(f"PostgreSQL server binaries: {bindir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -17,11 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Locale, Page, ReferenceIndex, Site
+from wagtail.signal_handlers import disable_reference_index_auto_update
 from wagtail_localize.models import StringTranslation
 
 from cms import visibility
@@ -215,8 +219,33 @@ class DemoBuilder:
         if pages:
             self.generated(pages, columns, library, types, topics)
         if self.translate:
-            self.translations(home, locales)
+            # wagtail-localize copies a page with its inline children (a material's attachments), then
+            # saves the translation again with new children in place of the copied ones. Wagtail queues a
+            # reference-index task for every child saved, and the copied ones are gone before the worker
+            # runs it (StudyMaterialAttachment.DoesNotExist, a FAILED job). So the signals stay quiet
+            # while translating and each translated object is indexed once, as it finally is.
+            with disable_reference_index_auto_update():
+                translated = self.translations(home, locales)
+            for obj in translated:
+                if ReferenceIndex.is_indexed(type(obj)):
+                    ReferenceIndex.create_or_update_for_object(obj)
+        self.owners()
         return self.summary
+
+    def owners(self) -> None:
+        """Who wrote what (Wagtail's 所有者, counted per editor on the dashboard): a branch's pages are its
+        editor's; the rest of the demo is the administrator's who loaded it. Pages with an owner keep it."""
+        from cms.orgs.models import Organisation
+
+        User = get_user_model()
+        for username, _label, code, role in UNIT_ACCOUNTS:
+            unit = Organisation.objects.filter(code=code).select_related("root_page").first()
+            user = User.objects.filter(username=username).first()
+            if role == "editors" and unit is not None and unit.root_page is not None and user is not None:
+                Page.objects.filter(path__startswith=unit.root_page.path, owner__isnull=True).update(owner=user)
+        admin = User.objects.filter(is_superuser=True).order_by("pk").first()
+        if admin is not None:
+            Page.objects.filter(depth__gt=1, owner__isnull=True).update(owner=admin)
 
     def accounts(self) -> None:
         """Demo users for each role: a member (会员), a branch editor who submits, a reviewer who approves,
@@ -307,7 +336,9 @@ class DemoBuilder:
             self.summary.add("首页")
         site = Site.objects.filter(is_default_site=True).first() or Site(is_default_site=True)
         site.root_page = home
-        site.hostname, site.port, site.site_name = "localhost", 80, "书苑"
+        # the CMS serves the site's pages: their absolute URLs (the API's html_url) start with its address
+        site.hostname, site.port = site_address()
+        site.site_name = "书苑"
         site.save()
         return home
 
@@ -475,8 +506,10 @@ class DemoBuilder:
         flush()
         self.summary.add("生成页面", made)
 
-    def translations(self, home: HomePage, locales: dict[str, Locale]) -> None:
-        """Translate the zh-hans tree (not the generated scale pages) into zh-hant and en."""
+    def translations(self, home: HomePage, locales: dict[str, Locale]) -> list:
+        """Translate the zh-hans tree (not the generated scale pages) into zh-hant and en; returns the
+        translated pages and snippets (their references are indexed by the caller)."""
+        translated = []
         user = get_user_model().objects.filter(is_superuser=True).first()
         from cms.translation import translate_page
 
@@ -493,7 +526,7 @@ class DemoBuilder:
             for model in (MaterialType, Topic, RedExhibitionCategory):
                 for term in model.objects.filter(locale=locales["zh-hans"]):
                     if term.get_translation_or_none(locale) is None:
-                        translate_object_into(term, locale, user=user)
+                        translated.append(translate_object_into(term, locale, user=user))
                         if code == "en" and term.slug in ENGLISH_TERMS:
                             _translate_string(term, locale, "name", ENGLISH_TERMS[term.slug], user)
             done = set(Page.objects.filter(locale=locale).values_list("translation_key", flat=True))
@@ -505,6 +538,7 @@ class DemoBuilder:
             todo = [p for p in pages if p.translation_key not in done]
             for page in todo:
                 target = translate_page(page, locale, user=user)
+                translated.append(target)
                 if code == "en":
                     key = "home" if page.pk == home.pk else page.slug
                     if key in ENGLISH_TITLES:
@@ -513,6 +547,17 @@ class DemoBuilder:
             if todo:
                 self.summary.add(f"{code} 译本", len(todo))
                 self.log(f"  {code}: 翻译了 {len(todo)} 个页面")
+        return translated
+
+
+def site_address() -> tuple[str, int]:
+    """The demo Site's hostname and port: the CMS's configured address (``WAGTAILADMIN_BASE_URL``, which
+    ``./dev up`` moves with SHUYUAN_CMS_PORT), so the pages' absolute URLs point where the CMS runs."""
+    base_url = settings.WAGTAILADMIN_BASE_URL
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(f"WAGTAILADMIN_BASE_URL is not an absolute http(s) URL: {base_url!r}")
+    return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _translate_string(instance, locale, field_path: str, text: str, user) -> None:

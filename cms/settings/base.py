@@ -175,11 +175,20 @@ SHUYUAN_OTP_REQUIRED_GROUPS = [
     if g.strip()
 ]
 SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS = os.environ.get("SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS", "1") == "1"
+# ... and every unit's reviewers and administrators (cms.orgs: "reviewers", "admins", "editors")
+SHUYUAN_OTP_REQUIRED_UNIT_ROLES = [
+    r.strip() for r in os.environ.get("SHUYUAN_OTP_REQUIRED_UNIT_ROLES", "reviewers,admins").split(",") if r.strip()
+]
 SHUYUAN_SECURITY_ADMIN_GROUP = "安全管理员"
 OTP_TOTP_ISSUER = "书苑"
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "cms.security.middleware.SessionLimitsMiddleware",
+)
+# the admin speaks the organisation's language unless the account chose another (cms/admin_language.py)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "cms.admin_language.AdminLanguageMiddleware",
 )
 MIDDLEWARE.insert(
     MIDDLEWARE.index("cms.security.middleware.SessionLimitsMiddleware") + 1,
@@ -272,7 +281,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- wagtail ---
 WAGTAIL_SITE_NAME = "书苑"
-WAGTAILADMIN_BASE_URL = os.environ.get("SHUYUAN_ADMIN_BASE_URL", "http://127.0.0.1:8000")
+# The CMS's own address: every absolute URL it emits (notification e-mails, the admin's links, the API's
+# detail_url, the demo site's page URLs) starts with one of these configured bases, never with a guess.
+# ``./dev up`` exports SHUYUAN_CMS_PORT, so a moved CMS port moves them too.
+_CMS_ORIGIN = f"http://127.0.0.1:{os.environ.get('SHUYUAN_CMS_PORT', '8000')}"
+WAGTAILADMIN_BASE_URL = os.environ.get("SHUYUAN_ADMIN_BASE_URL", _CMS_ORIGIN)
 WAGTAILIMAGES_IMAGE_MODEL = "media.ShuyuanImage"
 WAGTAILDOCS_DOCUMENT_MODEL = "media.ShuyuanDocument"
 WAGTAILDOCS_DOCUMENT_FORM_BASE = "media.forms.DocumentForm"
@@ -338,6 +351,12 @@ if os.environ.get("SHUYUAN_SEMANTIC_RERANK", "1") == "1":
 # The Wagtail admin's own search, with Chinese word segmentation (search/admin_backend.py).
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "search.admin_backend"}}
 
+# --- caches ---
+# One cache shared by every process (the API's and the search endpoints' rate limits count in it): a
+# table in the database, created by ``manage.py createcachetable`` (``./dev up`` runs it). A per-process
+# LocMemCache would give each worker its own count. production.py uses Redis when REDIS_URL is set.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shuyuan_cache"}}
+
 # --- deploy ---
 # The publisher's options and their defaults: deploy/conf.py. Here only what the environment sets.
 SHUYUAN_PUBLISH = {}
@@ -367,11 +386,26 @@ SHUYUAN_AUDIT_SUPERUSERS_MAY_READ = os.environ.get("SHUYUAN_AUDIT_SUPERUSERS_MAY
 # --- api ---
 # Where the published static site's search page sends its queries ("" = the same host).
 SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", "")
-WAGTAILAPI_BASE_URL = os.environ.get("SHUYUAN_API_BASE_URL", "http://127.0.0.1:8000")
+# 内外网隔离 (search/public/): the public search service the static search page calls instead of the
+# CMS (its base URL, e.g. https://so.example.org), and the folder each publish exports its bundle of
+# public documents to (a background job). Unset: the page calls SHUYUAN_PUBLIC_API_URL, no export.
+# production.py adds the service's origin to the CSP.
+SHUYUAN_PUBLIC_SEARCH_URL = os.environ.get("SHUYUAN_PUBLIC_SEARCH_URL") or None
+SHUYUAN_PUBLIC_SEARCH_EXPORT = os.environ.get("SHUYUAN_PUBLIC_SEARCH_EXPORT") or None
+# The export puts the public documents on this (public-side) Elasticsearch cluster's alias instead of
+# into the bundle folder, which then only names the alias.
+SHUYUAN_PUBLIC_SEARCH_ELASTICSEARCH = (
+    {"URL": os.environ["SHUYUAN_PUBLIC_SEARCH_EXPORT_ELASTICSEARCH_URL"],
+     "INDEX": os.environ.get("SHUYUAN_PUBLIC_SEARCH_ELASTICSEARCH_INDEX", "shuyuan-public")}
+    if os.environ.get("SHUYUAN_PUBLIC_SEARCH_EXPORT_ELASTICSEARCH_URL") else None
+)
+WAGTAILAPI_BASE_URL = os.environ.get("SHUYUAN_API_BASE_URL", _CMS_ORIGIN)
 WAGTAILAPI_LIMIT_MAX = 50
 # Where "在应用中预览" sends editors: the app's preview route, given ?content_type=…&token=….
 WAGTAIL_HEADLESS_PREVIEW = {
-    "CLIENT_URLS": {"default": os.environ.get("SHUYUAN_PREVIEW_CLIENT_URL", "http://127.0.0.1:8000/api/v2/preview/")}
+    "CLIENT_URLS": {
+        "default": os.environ.get("SHUYUAN_PREVIEW_CLIENT_URL", f"{WAGTAILAPI_BASE_URL.rstrip('/')}/api/v2/preview/")
+    }
 }
 REST_FRAMEWORK = {
     # Only bearer tokens identify API callers (cms.api.auth); no sessions, so no CSRF on the API.

@@ -39,3 +39,6 @@ SHUYUAN_OTP_REQUIRED_FOR_SUPERUSERS = os.environ.get("SHUYUAN_OTP_REQUIRED_FOR_S
 SHUYUAN_OTP_REQUIRED_GROUPS = [
     g.strip() for g in os.environ.get("SHUYUAN_OTP_REQUIRED_GROUPS", "").split(",") if g.strip()
 ]
+SHUYUAN_OTP_REQUIRED_UNIT_ROLES = [
+    r.strip() for r in os.environ.get("SHUYUAN_OTP_REQUIRED_UNIT_ROLES", "").split(",") if r.strip()
+]

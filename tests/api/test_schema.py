@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import override_settings
 
 from cms.api.openapi import build_schema, render
@@ -18,6 +20,27 @@ from .helpers import ApiClient
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "cms" / "api" / "openapi.json"
 NO_LIMITS = {"RATE_LIMITS": {"anon": None, "user": None, "auth": None}}
 IN_MEMORY_SEARCH = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"IN_MEMORY": True}}}
+
+
+def _as_the_test_client_calls_it(app):
+    """The WSGI application without Django's closing of the database connection at the start and end of
+    each request, as Django's test client calls it. Inside the test's transaction that close ends the
+    transaction: a no-op on SQLite's in-memory test database, the end of the connection on PostgreSQL."""
+
+    def call(environ, start_response):
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = app(environ, start_response)
+            try:
+                return [b"".join(response)]
+            finally:
+                response.close()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+    return call
 
 
 def test_committed_schema_is_current():
@@ -59,7 +82,7 @@ def test_schemathesis_finds_nothing_with_every_check():
     site = build_site()
     indexing.rebuild()
     member_token = token_for(make_user("schema-member", visibility.members_group()))
-    app = get_wsgi_application()
+    app = _as_the_test_client_calls_it(get_wsgi_application())
     schema = schemathesis.openapi.from_wsgi("/api/v2/schema/", app)
     checks = CHECKS.get_all()
     operations = [result.ok() for result in schema.get_all_operations()]

@@ -73,6 +73,11 @@ def test_load_demo_builds_every_type_and_is_safe_to_rerun(capsys, settings):
     assert own.permissions_for_user(editor).can_edit() and not own.permissions_for_user(editor).can_publish()
     assert not sibling.permissions_for_user(editor).can_edit()
     assert not editor.groups.filter(name__in=("编辑人员", "Editors")).exists()
+    # every item has its editor (the dashboard's 各编辑稿件 has no （未知）): a branch's are its editor's
+    from cms.dashboard import stats
+
+    assert own.owner == editor and sibling.owner == editor2
+    assert not [r for r in stats.manuscripts() if r["editor"] == stats.NO_EDITOR]
     # re-running creates nothing
     call_command("load_demo")
     assert Page.objects.count() == first

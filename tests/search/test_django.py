@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest import mock
 
@@ -39,6 +41,17 @@ def docx_file(text: str) -> bytes:
 
 
 @override_settings(SHUYUAN_SEARCH=IN_MEMORY, SHUYUAN_SEARCH_RATE_LIMIT=(1000, 60))
+@contextmanager
+def _signal_handlers_kept():
+    """db_worker installs its own SIGINT/SIGTERM handlers and leaves them: put pytest's back after it."""
+    kept = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
 class SearchIntegrationTests(TestCase):
     @classmethod
     def setUpTestData(cls):
@@ -284,7 +297,13 @@ class SearchIntegrationTests(TestCase):
         # each waits a minute, so a burst of edits is over before the first one runs
         self.assertTrue(all(job.run_after >= before + timedelta(seconds=59) for job in jobs))
         jobs.update(run_after=timezone.now())  # the minute has passed
-        with mock.patch("search.indexing.rebuild", return_value=7) as rebuild:
+        # the worker closes "old" connections between jobs: in this test's transaction that would close the
+        # test's own connection (on PostgreSQL; SQLite's in-memory test database ignores it)
+        with (
+            mock.patch("search.indexing.rebuild", return_value=7) as rebuild,
+            mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"),
+            _signal_handlers_kept(),
+        ):
             call_command("db_worker", batch=True, no_startup_delay=True, verbosity=0)
         self.assertEqual(rebuild.call_count, 1)  # the first two saw a later edit and left it to its job
         self.assertEqual(sorted(job.return_value for job in jobs.all()), [0, 0, 7])
