@@ -16,7 +16,7 @@ from django_tasks import task
 from cms import changes
 from cms.jobs import enqueue_later, enqueue_on_commit, retry_later
 from search import indexing
-from search.backends.base import SearchUnavailable
+from search.backends.base import SearchError, SearchUnavailable
 
 logger = logging.getLogger("shuyuan.search")
 
@@ -56,6 +56,13 @@ def update_search_index(attempt: int = 0, **_old_arguments) -> dict:
         logger.warning("search: engine unavailable, %d change(s) wait (retry in %ss): %s",
                        indexing.backlog(), delay, exc)
         return {"status": "unavailable", "retry_in": delay}
+    except SearchError as exc:
+        # the engine refused a change (a bug or a misconfiguration, e.g. no index yet): the job fails
+        # visibly, the cursor stays before that change, and the catch-up is tried again later
+        delay = retry_later(update_search_index, attempt, delays=CATCH_UP_DELAYS, repeat_last=True)
+        logger.error("search: the engine refused a change, %d change(s) wait (retry in %ss): %s",
+                     indexing.backlog(), delay, exc)
+        raise
     return {"status": "ok", "changes": followed}
 
 

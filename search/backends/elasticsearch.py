@@ -22,9 +22,20 @@ OPTIONS:
 Rebuilds write a new index, then move the alias with one atomic
 ``_aliases`` request.  While a rebuild runs, the new index also carries the
 ``<INDEX>-rebuilding`` alias; every writer (in any process) sends its
-operations to the live alias and to that index, so nothing written during the
+operations to the live alias and to that alias, so nothing written during the
 rebuild is lost.  The rebuild itself uses ``create`` operations, so a newer
 document written meanwhile is never overwritten by the rebuild's older copy.
+
+Servers: Elasticsearch 8 and 9, through the 8.x client (``elasticsearch>=8.18,<9``, which has
+``elasticsearch.dsl``): it labels every request ``compatible-with=8``, which an 8.x server takes
+as its own version and a 9.x server as the previous major's (REST API compatibility); the 9.x
+client's ``compatible-with=9`` is refused by 8.x servers (400 ``media_type_header_exception``).
+
+Writes never create an index: they target aliases only, with ``require_alias=true``, so a write
+before the first rebuild fails (and stays queued) instead of auto-creating a real index named like
+the alias.  Failures are sorted in two: the server cannot answer now (unreachable, timeout, HTTP
+408/429/502/503/504) raises ``SearchUnavailable`` (the job retries later); any other refusal
+raises ``SearchError`` naming the request and the server's reason (never a raw client exception).
 """
 
 from __future__ import annotations
@@ -56,6 +67,9 @@ from search.text import CJK_CHAR_PATTERN, QueryTerms, normalize, normalize_doc_n
 logger = logging.getLogger(__name__)
 
 KEYWORD_FIELDS = ("id", "kind", "locale", "audience", "material_type", "topics", "year", "column", "issuing_body", "province", "category")
+
+#: HTTP statuses that mean "not now" (overloaded, restarting, behind a proxy that timed out): retried later
+UNAVAILABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 
 
 class ElasticsearchSearchBackend(BaseSearchBackend):
@@ -172,22 +186,45 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             source["doc_number"] = normalize_doc_number(doc.doc_number)
         return source
 
-    def _targets(self) -> list[str]:
-        """Where writes go: the live alias, plus the index being rebuilt, if any."""
-        targets = [self.alias]
-        try:
-            resp = self.client.indices.get_alias(name=self.rebuild_alias)
-            targets.extend(sorted(resp.body))
-        except self._es.NotFoundError:
-            pass
-        except self._es.ConnectionError as exc:
-            raise SearchUnavailable(str(exc)) from exc
-        return targets
+    # -- errors ---------------------------------------------------------------
+    def _failure(self, exc: Exception, request: str) -> SearchError:
+        """The engine's error for a client exception raised by ``request`` ("PUT /shuyuan-…")."""
+        es = self._es
+        if isinstance(exc, es.ApiError):
+            status = exc.meta.status
+            if status in UNAVAILABLE_STATUSES:
+                return SearchUnavailable(f"Elasticsearch unavailable ({request}: HTTP {status}): {_reason(exc.body)}")
+            return SearchError(f"Elasticsearch refused {request}: HTTP {status} {_reason(exc.body)}")
+        if isinstance(exc, (es.ConnectionError, es.ConnectionTimeout)):
+            return SearchUnavailable(f"Elasticsearch unreachable ({request}): {exc}")
+        return SearchError(f"Elasticsearch request {request} failed: {exc}")
 
-    def _bulk(self, actions: Iterable[dict[str, Any]], *, ignore_conflicts: bool = False, refresh: bool = True) -> int:
+    def _call(self, request: str, fn, /, **kwargs: Any):
+        """``fn(**kwargs)``, with client exceptions turned into the engine's (see :meth:`_failure`)."""
+        try:
+            return fn(**kwargs)
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, request) from exc
+
+    def _targets(self) -> list[str]:
+        """Where writes go: the live alias, plus the rebuild's alias while a rebuild runs (aliases only)."""
+        try:
+            self.client.indices.get_alias(name=self.rebuild_alias)
+        except self._es.NotFoundError:
+            return [self.alias]
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, f"GET /_alias/{self.rebuild_alias}") from exc
+        return [self.alias, self.rebuild_alias]
+
+    def _bulk(self, actions: Iterable[dict[str, Any]], *, ignore_conflicts: bool = False, refresh: bool = True,
+              require_alias: bool = True) -> int:
+        """Send ``actions`` in bounded ``_bulk`` requests; every failed operation is an error (a delete
+        of a document that is not there excepted), reported with the first one's reason."""
         from elasticsearch.helpers import streaming_bulk
 
-        extra = {"refresh": self.refresh} if refresh and self.refresh else {}
+        extra: dict[str, Any] = {"refresh": self.refresh} if refresh and self.refresh else {}
+        if require_alias:
+            extra["require_alias"] = True  # an index/create to a missing alias fails instead of creating an index
         count = 0
         errors: list[Any] = []
         try:
@@ -205,18 +242,33 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                     continue
                 op, info = next(iter(item.items()))
                 status = info.get("status")
-                if op == "delete" and status == 404:
-                    continue
+                if op == "delete" and status == 404 and "error" not in info:
+                    continue  # the document was not there: nothing to delete (a missing index has an error)
                 if ignore_conflicts and status == 409:
                     continue
                 errors.append(item)
-        except self._es.ConnectionError as exc:
-            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
-        except self._es.ApiError as exc:
-            raise SearchError(f"Elasticsearch refused a bulk request: {exc}") from exc
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, "PUT /_bulk") from exc
         if errors:
-            raise SearchError(f"{len(errors)} bulk operation(s) failed, first: {errors[0]}")
+            raise self._bulk_failure(errors)
         return count
+
+    def _bulk_failure(self, errors: list[dict[str, Any]]) -> SearchError:
+        op, info = next(iter(errors[0].items()))
+        target, doc_id, status = info.get("_index"), info.get("_id"), info.get("status")
+        error = info.get("error") or {}
+        what = f"{len(errors)} operation(s) of a _bulk request failed, first: {op} {doc_id!r} in {target!r}: HTTP {status} {_reason({'error': error})}"
+        if all(next(iter(e.values())).get("status") in UNAVAILABLE_STATUSES for e in errors):
+            return SearchUnavailable(f"Elasticsearch unavailable: {what}")
+        if isinstance(error, dict) and error.get("type") == "index_not_found_exception":
+            if target == self.alias:
+                return SearchError(
+                    f"Elasticsearch index alias {target!r} does not exist (no rebuild yet?): nothing was written; "
+                    f"run `manage.py search_index rebuild`. {what}"
+                )
+            if target == self.rebuild_alias:  # the rebuild ended between the look-up and the write
+                return SearchError(f"Elasticsearch alias {target!r} went away during the write; try again. {what}")
+        return SearchError(f"Elasticsearch refused {what}")
 
     def index(self, docs: Iterable[SearchDocument]) -> int:
         docs = list(docs)
@@ -244,10 +296,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         name = f"{self.alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 10**6}"
         body = self.index_definition(name).to_dict()
         body.setdefault("aliases", {})[self.rebuild_alias] = {}
-        try:
-            self.client.indices.create(index=name, **body)
-        except self._es.ConnectionError as exc:
-            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
+        self._call(f"PUT /{name}", self.client.indices.create, index=name, **body)
         count = 0
 
         def actions() -> Iterator[dict[str, Any]]:
@@ -259,31 +308,57 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                 yield {"_op_type": "create", "_index": name, "_id": doc.id, "_source": self.to_source(doc)}
 
         try:
-            self._bulk(actions(), ignore_conflicts=True, refresh=False)
-            self.client.indices.refresh(index=name)
+            # the new index by its own name (created just above); should it vanish meanwhile, the switch
+            # below fails (it removes the rebuild alias from it), so an index a write re-created never goes live
+            self._bulk(actions(), ignore_conflicts=True, refresh=False, require_alias=False)
+            self._call(f"POST /{name}/_refresh", self.client.indices.refresh, index=name)
             try:
                 old = sorted(self.client.indices.get_alias(name=self.alias).body)
             except self._es.NotFoundError:
                 old = []
+            except (self._es.ApiError, self._es.TransportError) as exc:
+                raise self._failure(exc, f"GET /_alias/{self.alias}") from exc
             switch = [{"remove": {"index": i, "alias": self.alias}} for i in old]
             switch.append({"add": {"index": name, "alias": self.alias}})
             switch.append({"remove": {"index": name, "alias": self.rebuild_alias}})
-            # A bare index named like the alias (never created by this engine) would block it.
-            self.client.indices.update_aliases(actions=switch)
+            try:
+                self.client.indices.update_aliases(actions=switch)
+            except self._es.ApiError as exc:
+                if isinstance(exc.body, dict) and (exc.body.get("error") or {}).get("type") == "invalid_alias_name_exception":
+                    raise SearchError(
+                        f"Elasticsearch refused POST /_aliases: a real index named {self.alias!r} (not an alias) blocks "
+                        f"the alias, probably created by a write before the first rebuild; delete that index, then rebuild "
+                        f"({_reason(exc.body)})"
+                    ) from exc
+                raise self._failure(exc, "POST /_aliases") from exc
+            except self._es.TransportError as exc:
+                raise self._failure(exc, "POST /_aliases") from exc
         except BaseException:
             try:
                 self.client.indices.delete(index=name)
-            except self._es.ApiError as exc:  # pragma: no cover - best effort cleanup
+            except (self._es.ApiError, self._es.TransportError) as exc:  # pragma: no cover - best effort cleanup
                 logger.warning("could not delete half-built index %s: %s", name, exc)
             raise
         for stale in old:
             try:
                 self.client.indices.delete(index=stale)
-            except self._es.ApiError as exc:
+            except (self._es.ApiError, self._es.TransportError) as exc:
                 logger.warning("could not delete old index %s: %s", stale, exc)
         if progress:
             progress(count, count)
         return count
+
+    def indices(self) -> list[str]:
+        """The concrete indices behind the live alias and the rebuild's alias (what a cleanup deletes by name)."""
+        names: set[str] = set()
+        for alias in (self.alias, self.rebuild_alias):
+            try:  # one alias a request: a server answers 404 to a list in which one alias is missing
+                names.update(self.client.indices.get_alias(name=alias).body)
+            except self._es.NotFoundError:
+                pass
+            except (self._es.ApiError, self._es.TransportError) as exc:
+                raise self._failure(exc, f"GET /_alias/{alias}") from exc
+        return sorted(names)
 
     # -- queries ------------------------------------------------------------
     def _filters(self, query: SearchQuery) -> list[Any]:
@@ -392,12 +467,10 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         """The response as a dict; None when the index does not exist yet."""
         try:
             return search.execute().to_dict()
-        except self._es.ConnectionError as exc:
-            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
         except self._es.NotFoundError:
             return None
-        except self._es.ApiError as exc:
-            raise SearchError(f"Elasticsearch search failed: {exc}") from exc
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, f"POST /{self.alias}/_search") from exc
 
     def search(self, query: SearchQuery, terms: QueryTerms | None = None) -> SearchResults:
         if not query.audiences:
@@ -484,12 +557,10 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             return []
         try:
             response = self.build_suggest(prefix, audiences, locale, limit).execute()
-        except self._es.ConnectionError as exc:
-            raise SearchUnavailable(f"Elasticsearch unreachable: {exc}") from exc
         except self._es.NotFoundError:
             return []
-        except self._es.ApiError as exc:
-            raise SearchError(f"Elasticsearch suggest failed: {exc}") from exc
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, f"POST /{self.alias}/_search (suggest)") from exc
         data = response.to_dict()
         out: list[str] = []
         for hit in data.get("hits", {}).get("hits", []):
@@ -502,18 +573,39 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         return out[:limit]
 
     def health(self) -> HealthStatus:
+        missing = HealthStatus(ok=False, engine="elasticsearch", detail=f"index alias {self.alias!r} missing: run a rebuild")
+        request = f"HEAD /_alias/{self.alias}"
         try:
+            # an alias, not a real index of that name (which a write could once auto-create)
+            if not self.client.indices.exists_alias(name=self.alias):
+                return missing
+            request = f"POST /{self.alias}/_count"
             count = self.client.count(index=self.alias).body["count"]
             return HealthStatus(ok=True, engine="elasticsearch", documents=int(count), detail=self.alias)
         except self._es.NotFoundError:
-            return HealthStatus(ok=False, engine="elasticsearch", detail=f"index alias {self.alias!r} missing: run a rebuild")
-        except (self._es.ConnectionError, self._es.ApiError) as exc:
-            return HealthStatus(ok=False, engine="elasticsearch", detail=str(exc))
+            return missing
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            return HealthStatus(ok=False, engine="elasticsearch", detail=str(self._failure(exc, request)))
 
     def document_ids(self) -> set[str]:
         from elasticsearch.helpers import scan
 
-        return {hit["_id"] for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)}
+        try:
+            return {hit["_id"] for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)}
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, f"POST /{self.alias}/_search (scroll)") from exc
+
+
+def _reason(body: Any) -> str:
+    """``type: reason (caused by: …)`` of an Elasticsearch error body, or the body itself."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return str(error if error is not None else body)[:500]
+    text = f"{error.get('type', 'error')}: {error.get('reason', '')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict) and cause.get("reason"):
+        text += f" (caused by {cause.get('type', 'error')}: {cause['reason']})"
+    return text[:1000]
 
 
 def _total(data: dict[str, Any]) -> int:

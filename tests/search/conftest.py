@@ -78,9 +78,12 @@ def make_engine(name: str, tmp_path, analyzer: Analyzer):
 
 
 def _cleanup(engine) -> None:
-    client = getattr(engine, "client", None)
-    if client is not None:
-        client.indices.delete(index=f"{engine.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+    """Delete the test's indices by name: servers refuse wildcard deletes by default
+    (``action.destructive_requires_name``, true since Elasticsearch 8)."""
+    if getattr(engine, "client", None) is not None:
+        names = engine.indices()
+        if names:
+            engine.client.indices.delete(index=",".join(names), ignore_unavailable=True)
 
 
 @pytest.fixture(params=ENGINES)

@@ -1,30 +1,47 @@
 """What the Elasticsearch engine sends, checked without a server.
 
 Requests go through the real elasticsearch-py client and bulk helpers into a
-recording node (es_fake.RecordingNode), so these are the exact mappings and
-bodies a server would receive.  This is NOT a substitute for the contract
-suite against a real server (it runs when ELASTICSEARCH_URL is set).
+recording node (es_fake.RecordingNode), so these are the exact headers, mappings and
+bodies a server would receive.  Every test runs against the header rules of an
+Elasticsearch 8 and of an Elasticsearch 9 server (the node refuses what that version
+refuses).  This is NOT a substitute for the contract suite against a real server (it
+runs when ELASTICSEARCH_URL is set).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
+from django.test import TestCase, override_settings
 
-from search.backends.base import SearchDocument, SearchQuery, SearchUnavailable
+from search.backends.base import SearchDocument, SearchError, SearchQuery, SearchUnavailable
 from search.backends.elasticsearch import ElasticsearchSearchBackend
-from tests.search.es_fake import RecordingNode, default_responder
+from search.documents import document_id
+from tests.search.es_fake import (
+    SERVER_VERSIONS,
+    Cluster,
+    RecordingNode,
+    default_responder,
+    error,
+    header_error,
+)
 
 
-@pytest.fixture
-def node():
+@pytest.fixture(params=SERVER_VERSIONS, ids=lambda v: f"es{v}")
+def node(request):
+    """The recording node, answering with the header rules of an Elasticsearch 8 or 9 server."""
     RecordingNode.requests = []
     RecordingNode.responder = None
+    RecordingNode.server_version = request.param
     yield RecordingNode
+    refused = [r for r in RecordingNode.requests if header_error(request.param, r.headers, r.body is not None)]
     RecordingNode.requests = []
     RecordingNode.responder = None
+    RecordingNode.server_version = 8
+    assert not refused, f"Elasticsearch {request.param} refuses the headers of {refused[0].method} {refused[0].path}: {refused[0].headers}"
 
 
 def make(node, **options) -> ElasticsearchSearchBackend:
@@ -111,7 +128,7 @@ def test_rebuild_creates_new_index_then_switches_alias_atomically(node):
     assert order.index("/_aliases") > max(i for i, p in enumerate(order) if p == "/_bulk")
 
 
-def test_writes_during_a_rebuild_go_to_both_indices(node):
+def test_writes_during_a_rebuild_go_to_both_aliases(node):
     def responder(req):
         if req.method == "GET" and req.path.startswith("/_alias/shuyuan-rebuilding"):
             return 200, {"shuyuan-new": {"aliases": {"shuyuan-rebuilding": {}}}}
@@ -123,7 +140,9 @@ def test_writes_during_a_rebuild_go_to_both_indices(node):
     engine.delete(["page:0"])
     ops = [line for b in requests_to(node, "/_bulk") for line in b.ndjson if "index" in line or "delete" in line]
     targets = sorted((next(iter(op)), op[next(iter(op))]["_index"]) for op in ops)
-    assert targets == [("delete", "shuyuan"), ("delete", "shuyuan-new"), ("index", "shuyuan"), ("index", "shuyuan-new")]
+    # by the rebuild's alias, not the index behind it: a vanished index is an error, never re-created
+    assert targets == [("delete", "shuyuan"), ("delete", "shuyuan-rebuilding"), ("index", "shuyuan"), ("index", "shuyuan-rebuilding")]
+    assert all(b.params.get("require_alias") == "true" for b in requests_to(node, "/_bulk"))
 
 
 def test_search_request_filters_audience_inside_the_query_and_never_parses_syntax(node):
@@ -260,3 +279,233 @@ def test_browsing_by_filter_without_words_lists_newest_first(node):
     ]}}
     assert body["sort"] == [{"date": {"order": "desc", "missing": "_last"}}, "_score"]
     assert body["aggs"] == {"year": {"terms": {"field": "year", "size": 50}}}
+
+
+# -- headers: Elasticsearch 8 and 9 ------------------------------------------------------------
+def send(version: int, accept: str, content_type: str | None = None):
+    """One request with these headers, through the transport (the client would rewrite them)."""
+    import elasticsearch
+
+    RecordingNode.requests, RecordingNode.responder, RecordingNode.server_version = [], None, version
+    try:
+        client = elasticsearch.Elasticsearch("http://es.invalid:9200", node_class=RecordingNode)
+        headers = {"accept": accept, **({"content-type": content_type} if content_type else {})}
+        meta, body = client.transport.perform_request("POST", "/shuyuan/_count", headers=headers,
+                                                      body={"query": {"match_all": {}}} if content_type else None)
+        return meta.status, body
+    finally:
+        RecordingNode.requests, RecordingNode.server_version = [], 8
+
+
+def test_a_server_refuses_a_compatibility_version_it_does_not_speak():
+    v9 = "application/vnd.elasticsearch+json; compatible-with=9"
+    v8 = "application/vnd.elasticsearch+json; compatible-with=8"
+    status, body = send(8, v9, v9)  # the 9.x client against an 8.x server (elasticsearch-py #2927)
+    assert status == 400 and body["error"]["type"] == "media_type_header_exception"
+    assert "must be either version 8 or 7, but found 9" in body["error"]["caused_by"]["reason"]
+    status, body = send(9, "application/vnd.elasticsearch+json; compatible-with=7")
+    assert status == 400 and "version 9 or 8, but found 7" in body["error"]["caused_by"]["reason"]
+    status, body = send(9, v8, "application/json")  # Accept and Content-Type must ask for the same version
+    assert status == 400 and "must match" in body["error"]["caused_by"]["reason"]
+    for version in (8, 9):
+        assert send(version, v8, v8)[0] == 200
+        assert send(version, "application/json", "application/json")[0] == 200
+    assert send(9, v9, v9)[0] == 200
+
+
+def test_every_request_is_labelled_compatible_with_8(node):
+    node.responder = Cluster()
+    engine = make(node)
+    engine.rebuild(docs(4))
+    engine.index(docs(2))
+    engine.delete(["page:1"])
+    engine.search(SearchQuery(q="三会一课", facets=["year"]))
+    engine.suggest("三会", frozenset({"public"}))
+    assert engine.health().ok
+    assert len(node.requests) >= 10
+    for req in node.requests:
+        assert req.headers["accept"] == "application/vnd.elasticsearch+json; compatible-with=8", req.path
+        if req.body is not None:
+            kind = "x-ndjson" if req.path.split("?")[0].endswith("_bulk") else "json"
+            assert req.headers["content-type"] == f"application/vnd.elasticsearch+{kind}; compatible-with=8", req.path
+        answered = req.status is not None and (req.status < 300 or (req.status == 404 and "/_alias/" in req.path))
+        assert answered, (req.method, req.path, req.status)  # only "no such alias" (no rebuild running) is not a 2xx
+
+
+def test_a_refused_request_fails_the_write_with_the_request_named_not_a_raw_client_error(node):
+    engine = make(node, CLIENT_OPTIONS={"node_class": node, "max_retries": 0})
+    node.server_version = 7  # by the same rule, takes compatible-with=7 or 6 only: refuses what this client sends
+    for write in (lambda: engine.index(docs(1)), lambda: engine.delete(["page:0"]), lambda: engine.rebuild(docs(1))):
+        with pytest.raises(SearchError) as caught:
+            write()
+        assert type(caught.value) is SearchError  # not SearchUnavailable: a retry alone would not help
+        message = str(caught.value)
+        assert re.search(r"refused (GET /_alias/shuyuan-rebuilding|PUT /shuyuan-\d+-\d+): HTTP 400 media_type_header_exception", message)
+        assert "must be either version 7 or 6, but found 8" in message
+    node.server_version = 8
+
+    def refuse(method, path_part, status, type_):
+        def responder(req):
+            if req.method == method and path_part in req.path:
+                return error(status, type_, "refused by the test")
+            return default_responder(req)
+        return responder
+
+    node.responder = refuse("PUT", "/_bulk", 400, "mapper_parsing_exception")
+    for write in (lambda: engine.index(docs(1)), lambda: engine.delete(["page:0"])):
+        with pytest.raises(SearchError, match=r"refused PUT /_bulk: HTTP 400 mapper_parsing_exception") as caught:
+            write()
+        assert type(caught.value) is SearchError
+    node.responder = refuse("PUT", "/shuyuan-", 400, "illegal_argument_exception")
+    with pytest.raises(SearchError, match=r"refused PUT /shuyuan-\d+-\d+: HTTP 400 illegal_argument_exception"):
+        engine.rebuild(docs(2))
+    node.responder = refuse("PUT", "/_bulk", 500, "null_pointer_exception")
+    with pytest.raises(SearchError, match="HTTP 500") as caught:
+        engine.index(docs(1))
+    assert type(caught.value) is SearchError
+    node.responder = refuse("POST", "/_search", 400, "parsing_exception")
+    with pytest.raises(SearchError, match=r"refused POST /shuyuan/_search: HTTP 400 parsing_exception"):
+        engine.search(SearchQuery(q="党建"))
+
+
+def test_an_operation_refused_inside_a_bulk_request_names_the_document(node):
+    engine = make(node)
+
+    def responder(req):
+        if req.path.split("?")[0].endswith("/_bulk"):
+            meta = req.ndjson[0]["index"]
+            return 200, {"took": 1, "errors": True, "items": [{"index": {
+                "_index": "shuyuan-1", "_id": meta["_id"], "status": 400,
+                "error": {"type": "document_parsing_exception", "reason": "[1:2] failed to parse field [date]"}}}]}
+        return default_responder(req)
+
+    node.responder = responder
+    with pytest.raises(SearchError, match=r"index 'page:0' in 'shuyuan-1': HTTP 400 document_parsing_exception") as caught:
+        engine.index(docs(1))
+    assert type(caught.value) is SearchError
+
+
+def test_a_busy_or_unreachable_server_is_unavailable_and_retried_later(node):
+    engine = make(node, CLIENT_OPTIONS={"node_class": node, "max_retries": 0})
+    for status, type_ in ((503, "unavailable_shards_exception"), (429, "es_rejected_execution_exception"), (504, "gateway")):
+        node.responder = lambda req, status=status, type_=type_: (
+            error(status, type_, "busy") if "_bulk" in req.path else default_responder(req))
+        with pytest.raises(SearchUnavailable, match=f"HTTP {status}"):
+            engine.index(docs(1))
+    node.responder = lambda req: (-1, None) if "_bulk" in req.path else default_responder(req)
+    with pytest.raises(SearchUnavailable, match="unreachable"):
+        engine.delete(["page:1"])
+
+    def rejected(req):
+        if req.path.split("?")[0].endswith("/_bulk"):
+            return 200, {"took": 1, "errors": True, "items": [{"index": {
+                "_index": "shuyuan-1", "_id": "page:0", "status": 429,
+                "error": {"type": "es_rejected_execution_exception", "reason": "queue full"}}}]}
+        return default_responder(req)
+
+    node.responder = rejected
+    with pytest.raises(SearchUnavailable, match="es_rejected_execution_exception"):
+        engine.index(docs(1))
+
+
+# -- writes never create an index ----------------------------------------------------------------
+def test_the_fake_cluster_auto_creates_an_index_for_a_write_without_require_alias(node):
+    """What a real server does, and what the engine must never let happen (the fake is checked too)."""
+    cluster = node.responder = Cluster()
+    client = make(node).client
+    client.bulk(operations=[{"index": {"_index": "shuyuan", "_id": "page:1"}}, {"title": "x"}])
+    assert cluster.auto_created == ["shuyuan"] and "shuyuan" in cluster.indices
+    resp = client.bulk(operations=[{"index": {"_index": "other", "_id": "page:1"}}, {"title": "x"}], require_alias=True)
+    assert resp["errors"] and resp["items"][0]["index"]["error"]["type"] == "index_not_found_exception"
+    assert cluster.auto_created == ["shuyuan"]
+
+
+def test_a_write_before_the_first_rebuild_fails_and_creates_nothing(node):
+    cluster = node.responder = Cluster()
+    engine = make(node)
+    with pytest.raises(SearchError, match="alias 'shuyuan' does not exist") as caught:
+        engine.index(docs(2))
+    assert type(caught.value) is SearchError
+    with pytest.raises(SearchError, match="alias 'shuyuan' does not exist"):
+        engine.delete(["page:1"])
+    assert cluster.indices == {} and cluster.auto_created == []
+    assert all(b.params.get("require_alias") == "true" for b in requests_to(node, "/_bulk"))
+    health = engine.health()
+    assert not health.ok and "missing" in health.detail
+
+    engine.rebuild(docs(3))
+    (live,) = cluster.indices
+    assert cluster.indices[live] == {"shuyuan"} and engine.health().documents == 3
+    engine.index(docs(5))
+    engine.delete(["page:0", "page:99"])  # a document that is not there is no error
+    assert cluster.docs[live] == {"page:1", "page:2", "page:3", "page:4"}
+    engine.rebuild(docs(2))
+    assert list(cluster.indices) != [live] and len(cluster.indices) == 1 and cluster.auto_created == []
+    assert engine.indices() == list(cluster.indices)
+
+
+def test_a_real_index_named_like_the_alias_is_reported_not_kept(node):
+    """Left by an older version's write before the first rebuild: health says so and the rebuild says why it stops."""
+    cluster = node.responder = Cluster()
+    cluster._create("shuyuan")
+    engine = make(node)
+    assert not engine.health().ok
+    with pytest.raises(SearchError, match="real index named 'shuyuan'"):
+        engine.rebuild(docs(2))
+    assert list(cluster.indices) == ["shuyuan"]  # the half-built index is gone again
+
+
+def test_contract_cleanup_deletes_the_indices_it_created_by_name(node):
+    from tests.search.conftest import _cleanup
+
+    cluster = node.responder = Cluster()  # action.destructive_requires_name: true, the default since 8.0
+    other = make(node, INDEX="someone-else")
+    other.rebuild(docs(1))
+    engine = make(node, INDEX="shuyuan-test-0a1b2c3d")
+    with pytest.raises(Exception, match="Wildcard expressions"):
+        engine.client.indices.delete(index=f"{engine.alias}-*")
+    engine.rebuild(docs(2))
+    engine.rebuild(docs(2))
+    assert len(cluster.indices) == 2
+    _cleanup(engine)
+    assert [set(a) for a in cluster.indices.values()] == [{"someone-else"}]
+    _cleanup(engine)  # nothing left: no error
+
+
+# -- in the index job: a refused write fails it and the change stays queued ----------------------
+ES_FAKE = {"default": {"BACKEND": "search.backends.elasticsearch", "RERANK": None, "OPTIONS": {
+    "URLS": ["http://es.invalid:9200"], "INDEX": "shuyuan", "CLIENT_OPTIONS": {"node_class": RecordingNode}}}}
+
+
+@override_settings(SHUYUAN_SEARCH=ES_FAKE)
+class RefusedWriteInTheJobTests(TestCase):
+    def setUp(self):
+        RecordingNode.requests, RecordingNode.server_version = [], 8
+        self.cluster = RecordingNode.responder = Cluster()  # no index yet: nothing was ever rebuilt
+
+    def tearDown(self):
+        RecordingNode.requests, RecordingNode.responder = [], None
+
+    def test_the_cursor_stays_before_a_change_the_server_refused(self):
+        from search import indexing, tasks
+        from tests.factories import ArticlePageFactory, build_site, publish
+
+        tree = build_site(n_articles=1)
+        waiting = indexing.backlog()
+        self.assertGreater(waiting, 0)
+        with self.assertRaisesRegex(SearchError, "alias 'shuyuan' does not exist"):
+            indexing.catch_up()
+        self.assertEqual(indexing.backlog(), waiting)  # nothing acknowledged: a later catch-up replays it
+        with self.assertRaises(SearchError):
+            tasks.update_search_index.call()  # the job fails (visible in its result), it does not report "ok"
+        self.assertEqual(indexing.backlog(), waiting)
+        self.assertEqual((self.cluster.indices, self.cluster.auto_created), ({}, []))
+
+        indexing.rebuild()
+        self.assertEqual(indexing.backlog(), 0)
+        (live,) = self.cluster.indices
+        self.assertIn(document_id(tree.articles[0].pk), self.cluster.docs[live])
+        page = publish(ArticlePageFactory(parent=tree.news))
+        self.assertEqual(tasks.update_search_index.call()["status"], "ok")
+        self.assertEqual(indexing.backlog(), 0)
+        self.assertIn(document_id(page.pk), self.cluster.docs[live])
