@@ -1,5 +1,9 @@
 """Static publishing benchmark: ``python -m bench.publish [--pages 10000]``.
 
+``--pages 10000,30000,100000`` runs each size in its own process, one after the other, then prints a
+summary (full build time and pages/s, peak memory of the publishing process, one edit, unchanged) so
+that the growth with the size of the site is visible.
+
 Builds the demo site grown with ``load_demo --pages N`` into a temporary database (cached between
 runs under ``--data-dir``), then measures, printing a table:
 
@@ -7,7 +11,8 @@ runs under ``--data-dir``), then measures, printing a table:
 * re-publishing the unchanged site (incremental, then full);
 * a full publish to a local S3 server (``rclone serve s3`` on a loopback port);
 * publishing one edited article to S3 with a CDN purge (HTTP PURGE to a local listener), from the
-  editor's click to objects in the bucket and the purge sent;
+  editor's click to objects in the bucket and the purge sent (the newest article, which the data set
+  publishes once through the CMS when it is made, as editors would have);
 * re-publishing the unchanged site to S3, counting requests to the bucket;
 * the same steps with wagtail-bakery (django-bakery's ``build`` and ``publish``), installed into a
   throwaway folder if it installs on our stack (``pip install --dry-run`` pinned to our Wagtail and
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -47,6 +53,7 @@ def prepare_data(pages: int, data_dir: Path) -> Path:
     marker = var / "READY"
     env = {**os.environ, "SHUYUAN_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "cms.settings.dev",
            "DJANGO_DEBUG": "0"}
+    reviewed = var / "REVIEWED"
     if marker.exists():
         sh(["migrate", "-v0"], env)  # a cached data set made before newer migrations
     else:
@@ -57,6 +64,64 @@ def prepare_data(pages: int, data_dir: Path) -> Path:
         sh(["migrate", "-v0"], env)
         sh(["load_demo", "--pages", str(pages)], env)
         marker.write_text(f"{time.monotonic() - t:.0f}s\n")
+    if not reviewed.exists():
+        # the generated pages are bulk-inserted without a secrecy review record: review them once, as an
+        # upgraded site does (README: secrecy_review), so each publish reads records instead of scanning
+        # every page, and a page with findings stays offline as it would on a real site
+        t = time.monotonic()
+        print("secrecy_review of the generated pages ...", flush=True)
+        # What ``manage.py secrecy_review`` does (a record per live page; a page with findings held), in
+        # bulk in one transaction, with the scan of a text remembered (the generated pages repeat 1,000
+        # texts): page by page it takes about an hour at 100,000 pages on our machine.
+        review = """
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page
+from cms.secrecy import scanner
+from cms.secrecy.models import SecrecyHold, SecrecyReview, held
+from cms.secrecy.review import is_reviewable
+original, seen = scanner.scan_text, {}
+def scan_text(text, place, vocabulary):
+    if (text, place) not in seen:
+        seen[text, place] = list(original(text, place, vocabulary))
+    return list(seen[text, place])
+scanner.scan_text = scan_text
+vocabulary, now = scanner.Vocabulary.load(), timezone.now()
+done = set(SecrecyReview.objects.filter(page__isnull=False).values_list("page_id", "revision_id"))
+def flush(batch):
+    reviews = SecrecyReview.objects.bulk_create(batch)
+    SecrecyHold.objects.bulk_create([SecrecyHold(page_id=r.page_id, review=r) for r in reviews if r.held])
+    batch.clear()
+with transaction.atomic():
+    batch = []
+    for page in Page.objects.filter(live=True, depth__gt=1).specific().iterator(chunk_size=500):
+        if not is_reviewable(page) or (page.pk, page.live_revision_id) in done:
+            continue
+        findings = [f.as_dict() for f in scanner.scan_page(page, vocabulary)]
+        decision = SecrecyReview.Decision.PENDING if findings else SecrecyReview.Decision.NONE
+        hold = held(page.classification, findings, decision)
+        batch.append(SecrecyReview(
+            page_id=page.pk, revision_id=page.live_revision_id, title=page.title[:255],
+            classification=page.classification, findings=findings, decision=decision,
+            online_at=None if hold else now))
+        if len(batch) >= 1000:
+            flush(batch)
+    flush(batch)
+"""
+        subprocess.run([sys.executable, "manage.py", "shell", "-c", review], cwd=ROOT, env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        reviewed.write_text(f"{time.monotonic() - t:.0f}s\n")
+    published = var / "EDITED_ONCE"
+    if not published.exists():
+        # The generated pages are bulk-inserted: none has a revision or a publish in the page log. On a
+        # real site the newest article was published through the CMS; so is the one the bench edits (the
+        # publish before the one measured tells that its listing's order did not change; an article
+        # without one has its whole column rebuilt: deploy.affected).
+        once = ("from wagtail.models import Locale\nfrom cms.models import ArticlePage\n"
+                "ArticlePage.objects.live().public().filter(locale=Locale.get_default()).order_by('-pk')"
+                ".first().save_revision().publish()")
+        subprocess.run([sys.executable, "manage.py", "shell", "-c", once], cwd=ROOT, env=env, check=True)
+        published.write_text("1\n")
     return var
 
 
@@ -255,9 +320,47 @@ class Bakery:
         return sum(1 for _ in self.build_dir.rglob("index.html"))
 
 
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak resident memory of this process and of its largest finished child (render workers), MB."""
+    to_mb = 1 / 1024 if sys.platform != "darwin" else 1 / 1024 / 1024
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * to_mb,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * to_mb)
+
+
+SUMMARY_HEADER = (
+    "pages", "public pages", "full build", "pages/s", "pages/cpu-s", "peak RSS", "one edit", "edit cpu", "unchanged",
+    "load",
+)
+
+
+def run_sizes(sizes: list[int], argv: list[str]) -> None:
+    """Each size in a fresh process (so its peak memory is its own), then the summary table."""
+    results = []
+    for n in sizes:
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as fh:
+            out = fh.name
+        try:
+            subprocess.run([sys.executable, "-m", "bench.publish", "--pages", str(n), "--summary-json", out, *argv],
+                           cwd=ROOT, check=True)
+            results.append(json.loads(Path(out).read_text()))
+        finally:
+            os.unlink(out)
+    print()
+    print("Growth with the size of the site (full build → local folder; one edit and unchanged → the first target "
+          "measured)")
+    table = [SUMMARY_HEADER] + [tuple(r.get(k, "-") for k in SUMMARY_HEADER) for r in results]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(SUMMARY_HEADER))]
+    for i, row in enumerate(table):
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=10000, help="generated pages (load_demo --pages)")
+    parser.add_argument("--pages", default="10000",
+                        help="generated pages (load_demo --pages); several sizes comma-separated: 10000,30000")
+    parser.add_argument("--summary-json", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "shuyuan-bench"))
     parser.add_argument(
         "--steps", default=",".join(ALL_STEPS), help=f"comma-separated subset of {','.join(ALL_STEPS)}"
@@ -265,6 +368,21 @@ def main(argv=None) -> None:
     parser.add_argument("--site-dir", help="publish into this folder (kept) instead of a temporary one")
     parser.add_argument("--no-bakery", action="store_true", help="skip the wagtail-bakery comparison")
     args = parser.parse_args(argv)
+    sizes = [int(n) for n in str(args.pages).split(",") if n.strip()]
+    if len(sizes) > 1:
+        raw = list(sys.argv[1:] if argv is None else argv)
+        rest, skip = [], False
+        for a in raw:
+            if skip:
+                skip = False
+            elif a == "--pages":
+                skip = True
+            elif not a.startswith("--pages="):
+                rest.append(a)
+        run_sizes(sizes, rest)
+        return
+    args.pages = sizes[0]
+    summary: dict = {"pages": f"{args.pages:,}"}
 
     data_dir = Path(args.data_dir)
     var = prepare_data(args.pages, data_dir)
@@ -336,6 +454,8 @@ def main(argv=None) -> None:
             kind = e.group.split(":")[0] if e.group != page_group(article.pk) else "article"
             by_kind[kind] = by_kind.get(kind, 0) + 1
         ok = dt < 2 and not stray and run.uploaded == len(touched) and not run.deleted
+        summary.setdefault("one edit", f"{dt:.2f} s → {label}")
+        summary.setdefault("edit cpu", f"{cpu:.2f} s")
         rows.append(("shuyuan", f"publish one edited article → {label} + purge", f"{dt:.2f} s", "-", GOAL_EDIT,
                      verdict(ok),
                      f"{run.uploaded} objects uploaded of {run.uploaded + run.unchanged} "
@@ -350,6 +470,7 @@ def main(argv=None) -> None:
         run = publish(target=counting).run
         dt, cpu = time.monotonic() - t, cpu_seconds() - cpu
         ok = run.uploaded == 0 and counting.per_object == 0 and dt < 5
+        summary.setdefault("unchanged", f"{dt:.2f} s → {label}")
         rows.append(("shuyuan", f"re-publish unchanged (incremental) → {label}", f"{dt:.2f} s", "-", GOAL_NOOP,
                      verdict(ok),
                      f"{run.uploaded} uploads, {counting.per_object} per-object requests, {counting.requests} "
@@ -363,11 +484,16 @@ def main(argv=None) -> None:
             run = publish(full=True, target=local).run
             dt, cpu = time.monotonic() - t, cpu_seconds() - cpu
             rate = run.rendered / dt
+            rss, workers_rss = peak_rss_mb()
+            summary.update({"full build": f"{dt:.1f} s", "pages/s": f"{rate:.0f}",
+                            "peak RSS": f"{rss:.0f} MB (workers {workers_rss:.0f} MB)",
+                            "pages/cpu-s": f"{run.rendered / cpu:.0f}"})
             rows.append(("shuyuan", "full build → local folder", f"{dt:.1f} s", f"{rate:.0f} pages/s",
                          GOAL_FULL_FOLDER, verdict(rate >= 1000),
                          f"{run.rendered} pages, {run.uploaded} objects; cpu {cpu:.1f} s "
                          f"({run.rendered / cpu:.0f} pages per cpu-second, {os.cpu_count()} cores, load "
-                         f"{os.getloadavg()[0]:.1f}); {run.timings}"))
+                         f"{os.getloadavg()[0]:.1f}); peak RSS {rss:.0f} MB, render workers {workers_rss:.0f} MB; "
+                         f"{run.timings}"))
         if "folder-noop" in steps:
             unchanged(local, "folder")
         if "folder-full-noop" in steps:
@@ -411,6 +537,13 @@ def main(argv=None) -> None:
     print()
     print(f"Static publishing, demo site + load_demo --pages {args.pages} ({n_public} public pages in all locales)")
     rows.print_table()
+    rss, workers_rss = peak_rss_mb()
+    print(f"peak RSS of the publishing process {rss:.0f} MB, of a render worker {workers_rss:.0f} MB; "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    if args.summary_json:
+        summary.update({"public pages": f"{n_public:,}", "load": f"{os.getloadavg()[0]:.1f}"})
+        summary.setdefault("peak RSS", f"{rss:.0f} MB")
+        Path(args.summary_json).write_text(json.dumps(summary))
 
 
 def bakery_steps(rows: Rows, data_dir: Path, work: Path, var: Path, endpoint: str | None, edit_an_article) -> None:

@@ -18,11 +18,19 @@ their own group when a term is added, renamed or deleted.
 Independently of what signals reported, every incremental publish also rebuilds the groups of pages
 that are in the manifest but no longer public (or no longer exist): whatever went wrong elsewhere, a
 withdrawn page never stays published.
+
+A paginated listing (a column of 10,000 articles has 500 pages) is not rebuilt whole when one of its
+items is edited in place: if the item is listed now, was published before the publishes this plan
+covers (its previous publish is older than the oldest pending change), with the same sort fields, no
+move, unpublish or restriction since, and was online then (not held by the secrecy review), the listing
+holds the same items in the same order and only the route where the item is shown changes (``Plan.routes``). Any
+doubt rebuilds the listing whole.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -33,7 +41,7 @@ from wagtail.models import Page, ReferenceIndex, TranslatableMixin, get_page_mod
 
 from cms.visibility import public_pages
 
-from .conf import publish_setting
+from .conf import PUBLISH_CONSUMER, publish_setting
 from .manifest import REFERENCED_ASSET_GROUP, Manifest
 from .render import SITE_GROUPS, feed_group, page_group, sitemap_group
 
@@ -48,21 +56,44 @@ class Plan:
     languages: set[str] = field(default_factory=set)  # sitemaps
     site_groups: set[str] = field(default_factory=set)
     reasons: list[str] = field(default_factory=list)
+    #: pages of ``page_ids`` rendered at these sub-routes only (``""``: the page itself), their other
+    #: objects kept as published: a listing where an edited item is shown (see the module's docstring)
+    routes: dict[int, set[str]] = field(default_factory=dict)
 
     def groups(self) -> set[str]:
+        chunks = self.sitemap_chunks()
         return (
-            {page_group(i) for i in self.page_ids}
+            {page_group(i) for i in self.page_ids if i not in self.routes}
             | {feed_group(i) for i in self.feed_ids}
-            | {sitemap_group(code) for code in self.languages}
+            | {sitemap_group(code, chunk) for code in self.languages for chunk in chunks | {0}}
             | set(self.site_groups)
         )
 
+    def sitemap_chunks(self) -> set[int]:
+        """The sitemap files (``deploy.feeds``: by page id) of ``languages`` that list a page of the plan,
+        or that a killed publish may have overwritten. The first (``/<language>/sitemap.xml``) is rebuilt
+        with every language in the plan: a site published before sitemaps were split has every page in it."""
+        from .feeds import sitemap_chunk_of
+
+        chunks = {sitemap_chunk_of(pk) for pk in self.page_ids}
+        for group in self.site_groups:
+            kind, _sep, rest = group.partition(":")
+            if kind == "sitemap":
+                chunks.add(int(rest.rpartition(":")[2] or 0) if rest.count(":") else 0)
+        return chunks
+
     @property
     def is_empty(self) -> bool:
-        return not self.full and not self.groups()
+        return not self.full and not self.groups() and not self.routes
 
     def merge(self, other: Plan) -> None:
         self.full |= other.full
+        whole = (self.page_ids - self.routes.keys()) | (other.page_ids - other.routes.keys())
+        self.routes = {
+            pk: self.routes.get(pk, set()) | other.routes.get(pk, set())
+            for pk in self.routes.keys() | other.routes.keys()
+            if pk not in whole
+        }
         self.page_ids |= other.page_ids
         self.feed_ids |= other.feed_ids
         self.languages |= other.languages
@@ -80,6 +111,21 @@ class PlanBuilder:
     def __init__(self) -> None:
         self.plan = Plan()
         self._seen_pages: set[int] = set()
+        self._whole_ids: set[int] = set()
+        self._baseline = None  # (when the oldest pending change was made,) once looked up
+
+    def _whole(self, ids: Iterable[int]) -> None:
+        """Rebuild these pages' groups whole (whatever routes were planned for them)."""
+        ids = set(ids)
+        self.plan.page_ids |= ids
+        self._whole_ids |= ids
+        for pk in ids:
+            self.plan.routes.pop(pk, None)
+
+    def _partial(self, pk: int, routes: set[str]) -> None:
+        if pk not in self._whole_ids:
+            self.plan.page_ids.add(pk)
+            self.plan.routes.setdefault(pk, set()).update(routes)
 
     def page_changed(self, page_id: int, *, subtree: bool = False, reason: str = "") -> None:
         """``pages_changed`` for one page; with ``subtree`` (moved, restricted, unpublished), also the
@@ -88,7 +134,7 @@ class PlanBuilder:
         if reason:
             self.plan.reasons.append(reason)
         wide = int(publish_setting("SITE_WIDE_DEPTH"))
-        rows = self._many([page_id], full_from_depth=wide)
+        rows = self._many([page_id], full_from_depth=wide, edited=not subtree)
         if not subtree or not rows or rows[0][2] <= wide:
             return  # deleted (its groups go; ancestors arrive through also_pages), or a full build
         _pk, path, depth, key, _language = rows[0]
@@ -103,10 +149,10 @@ class PlanBuilder:
             self.plan.full = True
             self.plan.reasons.append(_("页面 %(page)s 及其下 %(n)d 个页面移动或修改") % {"page": page_id, "n": len(descendants)})
             return
-        self.plan.page_ids |= descendants
+        self._whole(descendants)
         self.plan.feed_ids |= descendants
         # their URLs may have changed: pages linking to them show the new ones
-        self.plan.page_ids |= _pages_referring_to_pages(descendants)
+        self._whole(_pages_referring_to_pages(descendants))
 
     def context_of(self, page_ids: Iterable[int]) -> None:
         """Rebuild these pages and what shows them (e.g. the old parent of a moved page)."""
@@ -118,13 +164,15 @@ class PlanBuilder:
             self.plan.reasons.append(reason)
         self._many(page_ids, full_from_depth=int(publish_setting("SITE_WIDE_DEPTH")))
 
-    def _many(self, page_ids: Iterable[int], *, full_from_depth: int | None) -> list[tuple]:
+    def _many(self, page_ids: Iterable[int], *, full_from_depth: int | None, edited: bool = False) -> list[tuple]:
         """Rebuild these pages and their context: ancestors, translations, pages referring to them.
+        ``edited``: the pages were published in place (not moved, restricted or withdrawn), so a listing
+        that shows them may only need the route where they are shown (``_listed_at``).
         Returns the pages' rows (pk, path, depth, translation_key, language code); none for deleted pages."""
         ids = {int(i) for i in page_ids}
         if not ids:
             return []
-        self.plan.page_ids |= ids
+        self._whole(ids)
         self.plan.feed_ids |= ids
         wide = int(publish_setting("SITE_WIDE_DEPTH"))
         loaded = list(
@@ -144,23 +192,122 @@ class PlanBuilder:
         self.plan.languages |= {r[4] for r in rows}
         step = Page.steplen
         ancestors = {path[:i] for _pk, path, _d, _k, _l in rows for i in range(step * 2, len(path), step)}
+        listed_at = self._listed_at(rows) if edited else {}
         for anc in Page.objects.filter(path__in=ancestors).values_list("pk", flat=True):
-            self.plan.page_ids.add(anc)
             self.plan.feed_ids.add(anc)
+            if listed_at.get(anc):
+                self._partial(anc, listed_at[anc])
+            else:
+                self._whole([anc])
         keys = {r[3] for r in rows if r[3]}
         if keys:
             for pk, code in (
                 Page.objects.filter(translation_key__in=keys).exclude(pk__in=ids)
                 .values_list("pk", "locale__language_code")
             ):
-                self.plan.page_ids.add(pk)
+                self._whole([pk])
                 self.plan.languages.add(code)
-        self.plan.page_ids |= _pages_referring_to_pages({r[0] for r in rows})
+        self._whole(_pages_referring_to_pages({r[0] for r in rows}))
         return loaded
+
+    # -- listings where an edited page is shown -----------------------------------------------------------
+    def _listed_at(self, rows: list[tuple]) -> dict[int, set[str] | None]:
+        """{parent id: the routes of the parent's listing that show these pages}, for the parents whose
+        listing keeps the same items in the same order; None (rebuild whole) for any doubt."""
+        by_parent: dict[str, list[int]] = {}
+        for pk, path, _depth, _key, _language in rows:
+            by_parent.setdefault(path[: -Page.steplen], []).append(pk)
+        out: dict[int, set[str] | None] = {}
+        for parent in Page.objects.filter(path__in=list(by_parent)).specific():
+            routes: set[str] | None = set()
+            for pk in by_parent[parent.path]:
+                route = self._listing_route(parent, pk)
+                if route is None:
+                    routes = None
+                    break
+                routes.add(route)
+            out[parent.pk] = routes
+        return out
+
+    def _listing_route(self, parent: Page, pk: int) -> str | None:
+        """The route of ``parent``'s paginated listing that shows page ``pk``, if nothing but that route
+        can have changed; None otherwise."""
+        articles = getattr(parent, "articles", None)
+        static_routes = getattr(parent, "static_routes", None)
+        if not (callable(articles) and callable(static_routes)):
+            return None
+        routes = list(static_routes(None))
+        if not all(_PAGINATION_ROUTE.fullmatch(r) for r in routes):
+            return None  # filtered listings (terms, provinces) show an item on several routes
+        listing = articles(None)
+        sort_fields = [f.lstrip("-") for f in listing.query.order_by]
+        if not sort_fields or not self._unchanged_since_baseline(pk, sort_fields):
+            return None
+        ids = list(listing.values_list("pk", flat=True))
+        try:
+            index = ids.index(pk)
+        except ValueError:
+            return None  # not listed now: the listing's items changed
+        from cms.models.pages import PAGE_SIZE
+
+        number = index // PAGE_SIZE + 1
+        route = "" if number == 1 else f"page/{number}/"
+        return route if route == "" or route in routes else None
+
+    def _baseline_time(self):
+        """When the oldest change this publish covers was made (None: no pending change, so no baseline)."""
+        if self._baseline is None:
+            from cms.models import ContentChange
+            from cms.models.changes import ChangeCursor
+
+            position, gaps = ChangeCursor.objects.filter(consumer=PUBLISH_CONSUMER).values_list("position", "gaps").first() or (
+                0, []
+            )
+            after = Q(pk__gt=position or 0) | Q(pk__in=[int(g[0]) for g in gaps or []])
+            oldest = ContentChange.objects.filter(after).order_by("created_at").values_list("created_at", flat=True)
+            self._baseline = (oldest.first(),)
+        return self._baseline[0]
+
+    def _unchanged_since_baseline(self, pk: int, sort_fields: list[str]) -> bool:
+        """Page ``pk`` was published before the changes this publish covers, and since then only
+        published again (edits, renames, workflow steps) with the same values of ``sort_fields``, and
+        that earlier revision was not held by the secrecy review."""
+        from wagtail.models import PageLogEntry, Revision
+
+        from cms.secrecy.models import SecrecyReview
+
+        baseline = self._baseline_time()
+        if baseline is None:
+            return False
+        live_revision = Page.objects.filter(pk=pk).values_list("live_revision_id", flat=True).first()
+        before = None
+        for action, revision_id, when in (
+            PageLogEntry.objects.filter(page_id=pk).order_by("-timestamp", "-pk")
+            .values_list("action", "revision_id", "timestamp")[:200]
+        ):
+            # (the publish being planned has the live revision, whichever of its log entry and its
+            # change was written first)
+            if when < baseline and action == "wagtail.publish" and revision_id and revision_id != live_revision:
+                before = revision_id
+                break
+            if not action.startswith(_IN_PLACE_ACTIONS):
+                return False
+        if before is None or live_revision is None:
+            return False
+        contents = dict(Revision.objects.filter(pk__in=[before, live_revision]).values_list("pk", "content"))
+        old, new = contents.get(before), contents.get(live_revision)
+        if old is None or new is None:
+            return False
+        fields = [f for f in sort_fields if f != "first_published_at"]  # set once, at the first publish
+        if any(f not in old or f not in new or old[f] != new[f] for f in fields):
+            return False
+        # online before the changes this publish covers (a hold cleared since changes the listing)
+        review = SecrecyReview.objects.filter(page_id=pk, revision_id=before).order_by("-pk").first()
+        return review is not None and not review.held and review.online_at is not None and review.online_at < baseline
 
     def listing_changed(self, page_ids: Iterable[int], reason: str = "") -> None:
         """Pages whose filters list a term that changed: rebuild their own group (every sub-route)."""
-        self.plan.page_ids |= {int(i) for i in page_ids}
+        self._whole(int(i) for i in page_ids)
         if reason:
             self.plan.reasons.append(reason)
 
@@ -202,6 +349,14 @@ def _pages_referring_to_pages(page_ids: set[int]) -> set[int]:
         to_content_type=page_ct, to_object_id__in=[str(i) for i in page_ids], base_content_type=page_ct
     ).values_list("object_id", flat=True)
     return {int(i) for i in rows}
+
+
+#: the routes of a listing that is paginated only (``page/<n>/``)
+_PAGINATION_ROUTE = re.compile(r"page/[0-9]+/")
+#: what the page log records for a page published in place (anything else, e.g. a move, an unpublish or a
+#: view restriction, may change which listings show it, or where)
+_IN_PLACE_ACTIONS = ("wagtail.publish", "wagtail.rename", "wagtail.edit", "wagtail.revert", "wagtail.lock",
+                     "wagtail.unlock", "wagtail.workflow.", "wagtail.comments.", "wagtail.create")
 
 
 @functools.cache
@@ -287,7 +442,9 @@ def plan_for_paths(manifest: Manifest, paths: Iterable[str]) -> Plan:
             if kind == "feed":
                 plan.feed_ids.add(int(ident))
         elif kind == "sitemap" and ident:
-            plan.languages.add(ident)
+            language, _sep, chunk = ident.partition(":")
+            plan.languages.add(language)
+            plan.site_groups.add(sitemap_group(language, int(chunk or 0)))
         elif entry.group in SITE_GROUPS:
             plan.site_groups.add(entry.group)
         elif entry.group == REFERENCED_ASSET_GROUP:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from wagtail.models import Locale, Page, PageViewRestriction, Site
 
@@ -58,11 +59,15 @@ def secrecy_held_ids() -> set[int]:
 
     live = dict(Page.objects.filter(live=True, depth__gt=1).values_list("pk", "live_revision_id"))
     latest: dict[tuple[int, int | None], bool] = {}
-    records = SecrecyReview.objects.filter(page_id__in=list(live)).order_by("pk")
-    for page_id, revision_id, classification, findings, decision in records.values_list(
-        "page_id", "revision_id", "classification", "findings", "decision"
+    # the records of live pages (a join, not a list of every live page's id), and whether each has
+    # findings (the hold depends on that alone: no need to decode every record's findings)
+    records = SecrecyReview.objects.filter(page__live=True, page__depth__gt=1).order_by("pk").annotate(
+        has_findings=ExpressionWrapper(~Q(findings=[]), output_field=BooleanField())
+    )
+    for page_id, revision_id, classification, has_findings, decision in records.values_list(
+        "page_id", "revision_id", "classification", "has_findings", "decision"
     ):
-        latest[(page_id, revision_id)] = held(classification, findings, decision)
+        latest[(page_id, revision_id)] = held(classification, [True] if has_findings else [], decision)
     result = {pk for pk, revision_id in live.items() if latest.get((pk, revision_id))}
     unknown = [pk for pk, revision_id in live.items() if (pk, revision_id) not in latest]
     if unknown:

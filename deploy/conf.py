@@ -97,3 +97,8 @@ def validate() -> None:
     every publish call this)."""
     lease_seconds()
     target_bounds()
+
+
+#: the static site's name as a consumer of the change feed (``deploy.pending``; ``deploy.affected``
+#: reads its cursor too)
+PUBLISH_CONSUMER = "publish"

@@ -4,6 +4,12 @@ These are ordinary Django views so that the CMS serves them too; the static publ
 through the same URLs. They list public pages only (``cms.visibility.public_pages``), use absolute URLs
 on the public site (``SHUYUAN_PUBLISH["BASE_URL"]``), and are deterministic: the same content gives the
 same bytes, so re-publishing an unchanged site uploads nothing.
+
+A language's sitemap is split by page id into chunks of ``SITEMAP_CHUNK`` ids: ``/<language>/sitemap.xml``
+lists the pages with ids below it (on a small site, every page), ``/<language>/sitemap-<n>.xml`` the pages
+with ids from n × ``SITEMAP_CHUNK`` (only chunks with pages exist), and the sitemap index
+(``/sitemap.xml``) lists them all. A page never changes chunk, so publishing one edit rewrites one
+chunk, whatever the size of the site, and no file exceeds the protocol's 50,000 URLs.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import ExpressionWrapper, F, IntegerField, Value
 from django.http import Http404, HttpResponse
 from django.utils import feedgenerator, translation
 from wagtail.models import Page, Site
@@ -23,6 +30,8 @@ from site_theme.page_urls import PageURLs
 from .conf import publish_setting
 
 FEED_LIMIT = 30
+#: page ids per sitemap file
+SITEMAP_CHUNK = 2000
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -143,11 +152,33 @@ def feed_urls(page: Page) -> list[str]:
     return [f"/{language}/feeds/{pk}/rss.xml", f"/{language}/feeds/{pk}/atom.xml"]
 
 
-def sitemap(request, language: str) -> HttpResponse:
-    """One sitemap per language: every public page of that language, with its last publish date."""
+def sitemap_chunk_of(page_id: int) -> int:
+    return page_id // SITEMAP_CHUNK
+
+
+def sitemap_url(language: str, chunk: int = 0) -> str:
+    return f"/{language}/sitemap.xml" if chunk == 0 else f"/{language}/sitemap-{chunk}.xml"
+
+
+def sitemap_chunks(language: str) -> list[int]:
+    """The chunks after the first that hold public pages of ``language`` (one query)."""
+    chunk = ExpressionWrapper(F("pk") / Value(SITEMAP_CHUNK), output_field=IntegerField())
+    qs = public_pages().filter(locale__language_code=language, pk__gte=SITEMAP_CHUNK)
+    return sorted(set(qs.order_by().annotate(chunk=chunk).values_list("chunk", flat=True).distinct()))
+
+
+def sitemap(request, language: str, chunk: int = 0) -> HttpResponse:
+    """The sitemap of a language (its first chunk; ``chunk``: a later one): every public page of that
+    language in the chunk's id range, with its last publish date."""
     _check_language(language)
     request = _cached_request(request)
-    pages = public_pages().filter(locale__language_code=language).order_by("path")
+    chunk = int(chunk)
+    pages = public_pages().filter(locale__language_code=language, pk__lt=(chunk + 1) * SITEMAP_CHUNK)
+    if chunk:
+        pages = pages.filter(pk__gte=chunk * SITEMAP_CHUNK)
+        if not pages.exists():
+            raise Http404
+    pages = pages.order_by("path")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     urls = PageURLs(request)
     custom = _types_with_own_urls()
@@ -189,7 +220,8 @@ def sitemap_index(request) -> HttpResponse:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for code in sitemap_languages():
-        lines.append(f"<sitemap><loc>{escape(absolute(f'/{code}/sitemap.xml'))}</loc></sitemap>")
+        for chunk in [0, *sitemap_chunks(code)]:
+            lines.append(f"<sitemap><loc>{escape(absolute(sitemap_url(code, chunk)))}</loc></sitemap>")
     lines.append("</sitemapindex>\n")
     return HttpResponse("\n".join(lines), content_type="application/xml; charset=utf-8")
 

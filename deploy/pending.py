@@ -24,9 +24,9 @@ from .affected import (
     related_page_ids,
     term_listing_page_ids,
 )
-from .conf import publish_setting
+from .conf import PUBLISH_CONSUMER, publish_setting
 
-CONSUMER = "publish"
+CONSUMER = PUBLISH_CONSUMER
 Event = ContentChange.Event
 #: the events that can change the static site
 EVENTS = (

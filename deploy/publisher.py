@@ -50,6 +50,8 @@ from .targets import PublishTarget, TargetError, write_many
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 500
+#: pages uploaded per batch (their bodies are read from the build's compressed copies batch by batch)
+UPLOAD_BATCH = 1000
 logger = logging.getLogger("shuyuan.deploy")
 
 
@@ -203,6 +205,7 @@ class Leftovers:
 def build(plan: Plan, renderer: Renderer, progress: Progress = _noop) -> BuildOutput:
     """Render what ``plan`` says (pages, their feeds, sitemaps, robots.txt, the 404 and root pages)."""
     out = renderer.out
+    renderer.plan = plan  # a listing's routes and the sitemap chunks to rebuild (deploy.affected.Plan)
     locales = {loc.pk: loc for loc in Locale.objects.all()}
     public = public_pages()
     if plan.full:
@@ -492,8 +495,10 @@ class Publisher:
         assets = [(e, bodies[e.path].body) for e in uploads if e.kind == KIND_ASSET]
         write_many(self.target, assets, tick, timeout=bound)
         self.phase("upload_assets")
-        pages = [(e, bodies[e.path].body) for e in uploads if e.kind != KIND_ASSET]
-        write_many(self.target, pages, tick, timeout=bound)
+        pages = [e for e in uploads if e.kind != KIND_ASSET]
+        for i in range(0, len(pages), UPLOAD_BATCH):  # one batch of bodies in memory at a time, in order
+            batch = [(e, bodies[e.path].body) for e in pages[i : i + UPLOAD_BATCH]]
+            write_many(self.target, batch, tick, timeout=bound)
         self.phase("upload_pages")
 
     def commit(self) -> None:

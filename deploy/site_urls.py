@@ -12,6 +12,7 @@ urlpatterns = [
     path("robots.txt", feeds.robots_txt, name="shuyuan_robots"),
     path("sitemap.xml", feeds.sitemap_index, name="shuyuan_sitemap_index"),
     path("<str:language>/sitemap.xml", feeds.sitemap, name="shuyuan_sitemap"),
+    path("<str:language>/sitemap-<int:chunk>.xml", feeds.sitemap, name="shuyuan_sitemap_chunk"),
     path("<str:language>/feeds/<int:column_id>/rss.xml", feeds.ColumnFeed(), name="shuyuan_feed_rss"),
     path("<str:language>/feeds/<int:column_id>/atom.xml", feeds.ColumnAtomFeed(), name="shuyuan_feed_atom"),
 ]

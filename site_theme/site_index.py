@@ -6,8 +6,14 @@ of the site in one run; for it, ``SiteIndex`` loads the same data for the whole 
 queries (the pages one audience may read, grouped by translation and by parent; the home page of each
 language; the pages that have children, for breadcrumbs) and answers every page from memory.
 
-What is visible comes from ``cms.visibility.pages_visible_to``, evaluated once: the index never decides
-visibility itself. Both paths give the same answers (tests render pages both ways and compare bytes).
+What is visible comes from ``cms.visibility.pages_visible_to``: the index never decides visibility
+itself. Both paths give the same answers (tests render pages both ways and compare bytes).
+
+An incremental publish renders a handful of pages of a site that may hold 100,000: loading every page's
+row for them would make one edit cost as much as the site is large. So the index starts with what every
+page shows (menus, homes, the pages that have children) and loads the translations of a page when it is
+first asked for them; after ``EAGER_AFTER`` such look-ups (a large build) it loads the whole site at once
+(``load_all``, which the publisher also calls before forking its render workers).
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from cms import visibility
 from .page_urls import PageURLs
 
 STEPLEN = Page.steplen
+#: look-ups of one translation group after which the index loads every visible page at once
+EAGER_AFTER = 200
+_FIELDS = ("pk", "translation_key", "locale_id", "path", "depth", "show_in_menus", "url_path", "content_type_id")
 
 
 class SiteIndex:
@@ -34,24 +43,22 @@ class SiteIndex:
         self.user = user
         self.locales: dict[int, Locale] = {loc.pk: loc for loc in Locale.objects.all()}
         self.locale_by_code = {loc.language_code: loc for loc in self.locales.values()}
-        visible = visibility.pages_visible_to(user).filter(depth__gt=1)
-        self.visible_ids: set[int] = set()
-        #: translation_key -> {locale_id: page id}, visible pages only
+        self._visible = visibility.pages_visible_to(user).filter(depth__gt=1)
+        #: translation_key -> {locale_id: page id}, visible pages only (the keys loaded so far)
         self.translations: dict = defaultdict(dict)
+        self._loaded_keys: set = set()
+        self._complete = False
+        self._lookups = 0
         #: parent path -> ids of visible children shown in menus, in tree order
         self.menu_children: dict[str, list[int]] = defaultdict(list)
         self._url_paths: dict[int, str] = {}
         self._content_types: dict[int, int] = {}
-        for pk, key, locale_id, path, depth, in_menu, url_path, ct in visible.order_by("path").values_list(
-            "pk", "translation_key", "locale_id", "path", "depth", "show_in_menus", "url_path", "content_type_id"
+        for pk, _key, _locale_id, path, depth, _in_menu, url_path, ct in (
+            self._visible.filter(show_in_menus=True).order_by("path").values_list(*_FIELDS)
         ):
-            self.visible_ids.add(pk)
             self._url_paths[pk] = url_path
             self._content_types[pk] = ct
-            if key is not None:
-                self.translations[key].setdefault(locale_id, pk)
-            if in_menu:
-                self.menu_children[path[: (depth - 1) * STEPLEN]].append(pk)
+            self.menu_children[path[: (depth - 1) * STEPLEN]].append(pk)
         # every page with children, visible or not, for breadcrumbs (ancestors are shown as they are)
         self._parents_by_path: dict[str, int] = dict(
             Page.objects.filter(depth__gt=1, numchild__gt=0).values_list("path", "pk")
@@ -63,6 +70,36 @@ class SiteIndex:
         self._pages: dict[int, Page] = {}
         self._urls: dict[int, str | None] = {}
         self._urls_for: PageURLs | None = None
+
+    def load_all(self) -> None:
+        """Load every visible page's translations and URL path (a large build: a few queries in all)."""
+        if self._complete:
+            return
+        self.translations = defaultdict(dict)
+        for pk, key, locale_id, _path, _depth, _in_menu, url_path, ct in self._visible.order_by("path").values_list(
+            *_FIELDS
+        ):
+            self._url_paths[pk] = url_path
+            self._content_types[pk] = ct
+            if key is not None:
+                self.translations[key].setdefault(locale_id, pk)
+        self._complete = True
+
+    def _translations_of(self, key) -> dict:
+        """{locale_id: page id} of the visible pages with this translation key (loaded when first asked)."""
+        if not self._complete and key not in self._loaded_keys:
+            self._lookups += 1
+            if self._lookups > EAGER_AFTER:
+                self.load_all()
+            else:
+                self._loaded_keys.add(key)
+                for pk, _key, locale_id, _path, _depth, _in_menu, url_path, ct in (
+                    self._visible.filter(translation_key=key).order_by("path").values_list(*_FIELDS)
+                ):
+                    self._url_paths[pk] = url_path
+                    self._content_types[pk] = ct
+                    self.translations[key].setdefault(locale_id, pk)
+        return self.translations.get(key, {})
 
     # -- pages ------------------------------------------------------------------------------------------
     def pages(self, ids) -> list[Page]:
@@ -126,7 +163,7 @@ class SiteIndex:
         translations = {}
         key = getattr(page, "translation_key", None) if page is not None else None
         if key is not None:
-            translations = self.translations.get(key, {})
+            translations = self._translations_of(key)
         items = []
         for code, name in settings.LANGUAGES:
             loc = self.locale_by_code.get(code)
