@@ -5,6 +5,9 @@ what the author wrote.  These helpers find query terms in the normalised form
 of the ORIGINAL text and map the positions back (OpenCC t2s and NFKC keep one
 character per character almost always; when a conversion changes the length,
 the normalised text is shown instead so positions stay right).
+
+A snippet shows the text as a reader sees it: each line once, and no word said
+twice in a row (:func:`search.text.collapse_repeats`), whatever the engine stored.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from search.text import normalize
+from search.text import collapse_repeats, normalize
 
 _BREAKS = "。！？；\n!?;"
 MAX_SECTION_CHARS = 200_000  # snippets look only at the first 200k characters of a section
@@ -111,9 +114,9 @@ def best_snippet(
     for source, page, text in sections:
         if not text:
             continue
-        text = text[:MAX_SECTION_CHARS]
         if pattern is None:
             break
+        text = collapse_repeats(text[:MAX_SECTION_CHARS])
         shown, norm = _comparable(text)
         spans = [(m.start(), m.end(), m.group()) for m in pattern.finditer(norm)][:MAX_MATCHES]
         if not spans:
@@ -133,6 +136,7 @@ def best_snippet(
     if best is not None:
         return best
     for source, page, text in sections:
+        text = collapse_repeats(text[: width * 8])
         if text:
             head = text[:width]
             return Snippet(

@@ -15,6 +15,13 @@ punctuation, whitespace and stop words.  A query also loses its question words
 (是否, 可以, 怎么办 ...) and yields, besides its words, the character bigrams and
 the single characters of what is left; the engines match words and bigrams and
 let the characters only rank what those matched.
+
+A dictionary word (the editors' custom words and synonyms, kept whole by the
+segmenter) is matched as a word only: a query's bigrams are taken from the text
+around its dictionary words, never from inside them nor across their edges, so
+三会一课 does not find 大会一般性 through 会一 (:meth:`Analyzer.query`).  On the
+index side :meth:`Analyzer.bigram_text` cuts the text at its dictionary words'
+edges the same way, so an engine's bigram field holds no pair that straddles one.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,9 +42,11 @@ __all__ = [
     "DEFAULT_CUSTOM_WORDS",
     "DEFAULT_QUESTION_WORDS",
     "DEFAULT_STOPWORDS",
+    "EXACT_ENOUGH",
     "QueryTerms",
     "cjk_bigrams",
     "cjk_runs",
+    "collapse_repeats",
     "load_stopwords",
     "normalize",
     "is_doc_number",
@@ -78,6 +87,11 @@ DEFAULT_CUSTOM_WORDS: tuple[str, ...] = tuple(
     两个维护 两个确立 中央八项规定 党史学习教育 主题教育 党风廉政建设 全面从严治党 基层党组织
     党建引领 红色教育 微党课 学习强国 新时代文明实践""".split()
 )
+
+#: A short keyword query (:attr:`QueryTerms.is_keyword`) whose words and phrases alone find at least
+#: this many documents is answered by them alone (:meth:`QueryTerms.exact`): the bigram fallback's
+#: partial matches only come in when the words find fewer.
+EXACT_ENOUGH = 10
 
 _t2s_lock = threading.Lock()
 
@@ -174,6 +188,38 @@ def cjk_bigrams(text: str) -> list[str]:
     return out
 
 
+def collapse_repeats(text: str) -> str:
+    """``text`` as a reader should see it in a snippet: each line once, no word said twice in a row.
+
+    Page text assembled from several fields often repeats itself (a summary that is also the first
+    line of the body, "央视网消息 央视网消息" from an imported feed). Blank lines go too, and so
+    does a line that is the beginning of the next one or part of the one before.
+    """
+    if not text:
+        return ""
+    seen: set[str] = set()
+    out: list[str] = []
+    for line in text.splitlines():
+        words = line.split()
+        if not words:
+            continue
+        # a word dropped when the next one says it again (央视网消息 央视网消息（新闻联播）)
+        nexts = [*words[1:], ""]
+        clean = " ".join(w for w, n in zip(words, nexts, strict=True) if not (n.startswith(w) and (n == w or len(w) > 1)))
+        if clean in seen:
+            continue
+        seen.add(clean)
+        out.append(clean)
+    # a line that only repeats part of the line before or the start of the next one (a summary cut from
+    # the first paragraph, a lead that a feed repeats as its own paragraph)
+    kept: list[str] = []
+    for line, after in zip(out, [*out[1:], ""], strict=True):
+        if (after and after.startswith(line)) or (kept and len(line) > 1 and line in kept[-1]):
+            continue
+        kept.append(line)
+    return "\n".join(kept)
+
+
 @dataclass(frozen=True)
 class QueryTerms:
     """A query as the engines need it.
@@ -201,6 +247,20 @@ class QueryTerms:
         """Query-term-frequency weight of group ``i``: 1 for a word said once, +``per_repeat`` per repeat."""
         count = self.counts[i] if i < len(self.counts) else 1
         return 1.0 + per_repeat * (count - 1)
+
+    def exact(self) -> QueryTerms:
+        """The same query without its bigram fallback: words and phrases only.
+
+        An engine counts this first for a :attr:`is_keyword` query and answers with it alone when it
+        finds :data:`EXACT_ENOUGH` documents, so partial bigram matches never crowd out documents
+        that contain the words themselves.
+        """
+        return replace(self, bigrams=())
+
+    @property
+    def is_keyword(self) -> bool:
+        """A short keyword query (at most three words, 12 characters): exact hits should come first."""
+        return bool(self.groups) and len(self.groups) <= 3 and len(self.content or self.text) <= 12
 
     def pairs(self) -> list[tuple[str, str]]:
         """Distinct adjacent pairs of the phrase, for "these two words close together" boosts."""
@@ -231,6 +291,8 @@ class Analyzer:
     question_words: frozenset[str] = DEFAULT_QUESTION_WORDS
     _jieba: rjieba.Jieba = field(init=False, repr=False)
     _synonyms: dict[str, tuple[str, ...]] = field(init=False, repr=False)
+    _whole: frozenset[str] = field(init=False, repr=False)
+    _whole_re: re.Pattern[str] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._jieba = rjieba.Jieba()
@@ -249,6 +311,39 @@ class Analyzer:
                     self._jieba.add_word(word, None, None)
                 groups.setdefault(word, set()).update(group)
         self._synonyms = {w: tuple(sorted(g)) for w, g in groups.items()}
+        # Dictionary words: matched as words only, never through bigrams across their edges.
+        whole = {w for w in (*words, *groups) if len(w) > 1 and _CJK_RUN2.fullmatch(w)}
+        self._whole = frozenset(whole)
+        self._whole_re = (
+            re.compile("|".join(re.escape(w) for w in sorted(whole, key=lambda w: (-len(w), w)))) if whole else None
+        )
+
+    def is_dictionary_word(self, token: str) -> bool:
+        """Whether ``token`` (normalised) is one of the editors' words (custom words, synonyms)."""
+        return token in self._whole
+
+    def bigram_text(self, text: str, *, normalized: bool = False) -> str:
+        """``text`` with a space at both edges of every dictionary word, for an engine's bigram field.
+
+        An engine cuts its bigrams from the CJK runs of this text (:func:`cjk_runs`), so no pair
+        straddles a dictionary word's edge: 开展三会一课 gives 开展 and the pairs inside 三会一课,
+        not 展三.
+        """
+        if not normalized:
+            text = normalize(text)
+        if self._whole_re is None:
+            return text
+        return self._whole_re.sub(lambda m: f" {m.group()} ", text)
+
+    def _bigram_source(self, content: str) -> str:
+        """The query text bigrams are taken from: without its dictionary words, which match as words.
+
+        The precise cut decides where the dictionary words are (so one is found only where the
+        segmenter keeps it whole); each leaves a space, so no bigram spans its edge.
+        """
+        if not self._whole or not any(w in content for w in self._whole):
+            return content
+        return "".join(" " if tok in self._whole else tok for tok in self._jieba.cut(content, True))
 
     # -- index side -------------------------------------------------------
     def tokens(self, text: str, *, normalized: bool = False) -> list[str]:
@@ -300,7 +395,7 @@ class Analyzer:
         groups = [self.synonyms_of(tok) for tok in counts]
         phrase = tuple(self.precise_tokens(content, normalized=True)[:max_terms])
         stop = self.stopwords
-        bigrams = tuple(dict.fromkeys(b for b in cjk_bigrams(content) if b not in stop))[:max_terms]
+        bigrams = tuple(dict.fromkeys(b for b in cjk_bigrams(self._bigram_source(content)) if b not in stop))[:max_terms]
         chars = tuple(dict.fromkeys(c for c in _CJK_CHAR.findall(content) if c not in stop))[:max_terms]
         return QueryTerms(
             text=norm.strip(),

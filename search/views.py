@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -40,6 +42,8 @@ def study_search(request: HttpRequest, lang: str) -> HttpResponse:
     asked = api_params.search_params(query_params, strict=False)
     audiences = visibility.audiences_for(request.user)
     outcome = service.search(asked, audiences, source="site") if asked.asks_something else None
+    if outcome is not None and outcome.available:
+        outcome.results.facets["locale"] = language_counts(outcome)
     base = {k: v for k, v in request.GET.items() if k not in ("page", "log")}
     # Later pages belong to the query logged on page 1: its id travels with the pagination links so
     # clicks there count towards that query's click-through.
@@ -53,9 +57,30 @@ def study_search(request: HttpRequest, lang: str) -> HttpResponse:
         "log_id": log_id,
         "lang": lang,
         "facet_labels": FACET_LABELS,
-        "facet_params": {field: param for param, field in api_params.FILTER_PARAMS.items()},
+        "facet_params": {field: param for param, field in api_params.FILTER_PARAMS.items()} | {"locale": "locale"},
+        "language_names": dict(getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", ())),
         "base_query": urlencode(base),
+        # a language link replaces the language asked for (two ``locale`` values would be one too many)
+        "language_query": urlencode({k: v for k, v in base.items() if k != "locale"}),
         "prev_query": urlencode({**paging, "page": asked.page - 1}),
         "next_query": urlencode({**paging, "page": asked.page + 1}),
     }
     return render(request, "search/study_search.html", context)
+
+
+def language_counts(outcome: service.SearchOutcome) -> list[tuple[str, int]]:
+    """The 语言 facet: how many matches each language has, the one shown included.
+
+    The page answers in one language (each page once), so the answer's own ``locale`` facet only
+    counts that one; the counts of the others come from the same query without the language, asking
+    the engine for that facet alone (not logged: it is the same search).
+    """
+    query = outcome.query
+    if not query.locale:
+        return outcome.results.facets.get("locale", [])
+    # sorted by date: the counts are the same, and no re-ranking is spent on a page nobody reads
+    every_language = dataclasses.replace(query, locale=None, facets=["locale"], sort="date", page=1, page_size=1)
+    counts = service.run_search(every_language, log=False)
+    if not counts.available:
+        return outcome.results.facets.get("locale", [])
+    return counts.results.facets.get("locale", [])

@@ -9,9 +9,12 @@ have rate limits of their own instead of the API's per-client ones.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 
@@ -58,13 +61,33 @@ def search(request: HttpRequest) -> HttpResponse:
     """``/api/v2/search/?q=``: public content for anonymous callers, members' content for members.
 
     Bad parameters are a 400 (``params.search_params``); an empty ``q`` is an empty page; any other
-    text finds results or nothing, never an error.
+    text finds results or nothing, never an error. Without ``locale`` it answers in the caller's
+    language (:func:`caller_locale`), so a page translated into three languages is one hit, not three.
     """
     asked = params.search_params(request.GET)
+    chosen = asked.locale is None
+    if chosen:
+        asked = dataclasses.replace(asked, locale=caller_locale(request))
     outcome = service.search(asked, visibility.audiences_for(request.user), source="api")
     if not outcome.available:
         return errors.retry_later("Search is temporarily unavailable; try again shortly.", 503, 30)
-    return _json({**outcome.results.as_dict(), "query": asked.q, "sort": asked.sort, "log_id": outcome.log_id})
+    response = _json({**outcome.results.as_dict(), "query": asked.q, "sort": asked.sort, "log_id": outcome.log_id})
+    if chosen:
+        patch_vary_headers(response, ("Accept-Language",))
+    return response
+
+
+def caller_locale(request: HttpRequest) -> str:
+    """The language a search answers in when ``locale`` is not given: the request's language
+    (``Accept-Language``, read by Django's ``LocaleMiddleware``) when it is a content language, else
+    the site's default (zh-hans). Each page is one document per language, so an answer in one
+    language lists each page once."""
+    codes = params.locale_codes()
+    language = getattr(request, "LANGUAGE_CODE", "") or ""
+    if language in codes:
+        return language
+    default = settings.LANGUAGE_CODE
+    return default if default in codes or not codes else codes[0]
 
 
 @endpoint(throttle=throttling.SuggestRateThrottle)

@@ -60,16 +60,53 @@ class SearchDocumentMixin:
         return ()
 
     def search_text(self, field_name: str) -> str:
-        """The searchable text of a field (a StreamField's blocks, one per line)."""
+        """The text a reader sees in a field (a StreamField's blocks, one per line; see :func:`reader_text`)."""
         field = self._meta.get_field(field_name)
         value = getattr(self, field_name)
         try:
-            return "\n".join(str(t) for t in field.get_searchable_content(value) if t)
+            stream_block = getattr(field, "stream_block", None)
+            parts = reader_text(stream_block, value) if stream_block is not None else field.get_searchable_content(value)
+            return join_text(*(str(t) for t in parts))
         except (AttributeError, TypeError, ValueError) as exc:
             logger.warning("search: cannot read %s of page %s: %s", field_name, self.pk, exc)
             return ""
 
 
+def reader_text(block: Any, value: Any) -> list[str]:
+    """The pieces of text a reader sees in a block's ``value``, in order.
+
+    Wagtail's ``get_searchable_content`` also gives what the editor picked, not what the reader reads:
+    a choice's label (the heading level "二级标题") and an image's caption (the demo's "示例配图", the
+    label under a picture rather than text of the page). Those are left out here; everything else is
+    what the blocks themselves say is searchable (rich text as plain text, a table's cells).
+    """
+    from wagtail.blocks.field_block import BaseChoiceBlock
+    from wagtail.blocks.list_block import ListBlock
+    from wagtail.blocks.stream_block import BaseStreamBlock
+    from wagtail.blocks.struct_block import BaseStructBlock
+    from wagtail.images.blocks import ImageChooserBlock
+
+    if value is None or not getattr(block, "search_index", True):
+        return []
+    if isinstance(block, BaseChoiceBlock):
+        return []
+    if isinstance(block, BaseStreamBlock):
+        return [text for child in value for text in reader_text(child.block, child.value)]
+    if isinstance(block, BaseStructBlock):
+        children = block.child_blocks
+        # an image with its caption: the caption labels the picture
+        pictured = any(isinstance(b, ImageChooserBlock) and b.required for b in children.values())
+        return [
+            text
+            for name, child in children.items()
+            if not (pictured and name == "caption")
+            for text in reader_text(child, value.get(name))
+        ]
+    if isinstance(block, ListBlock):
+        return [text for item in value for text in reader_text(block.child_block, item)]
+    return [str(t) for t in block.get_searchable_content(value)]
+
+
 def join_text(*parts: str) -> str:
-    """Non-empty parts, one per line: the body of a document made of several fields."""
-    return "\n".join(p for p in parts if p)
+    """Non-empty parts, one per line, each said once: the body of a document made of several fields."""
+    return "\n".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))

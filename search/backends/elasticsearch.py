@@ -167,7 +167,9 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             "title_raw": title,
             "title_terms": sorted(set(an.tokens(title, normalized=True))),
             "body": body_text,
-            "bigrams": title + "\n" + (body[: self.ranking.bigram_chars] if self.ranking.bigram_chars > 0 else body),
+            "bigrams": an.bigram_text(
+                title + "\n" + (body[: self.ranking.bigram_chars] if self.ranking.bigram_chars > 0 else body), normalized=True
+            ),
             "date": doc.date.isoformat() if doc.date else None,
             "payload": {
                 "title": doc.title,

@@ -61,7 +61,7 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import QueryTerms, cjk_runs, normalize, normalize_doc_number
+from search.text import EXACT_ENOUGH, QueryTerms, cjk_runs, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         }
         if self.ranking.bigram_weight > 0:
             lead = body[: self.ranking.bigram_chars] if self.ranking.bigram_chars > 0 else body
-            fields["bigrams"] = cjk_runs(f"{title}\n{lead}")
+            fields["bigrams"] = cjk_runs(an.bigram_text(f"{title}\n{lead}", normalized=True))
         if self.ranking.char_weight > 0:
             fields["chars"] = "".join(cjk_runs(f"{title}\n{body}", 1))
         for name in ("material_type", "year", "column", "issuing_body", "province", "category"):
@@ -434,6 +434,18 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             return None
         return Query.boolean_query(should)
 
+    def _exact_first(self, query: SearchQuery, terms: QueryTerms) -> QueryTerms:
+        """A short keyword query's words and phrases alone when they find EXACT_ENOUGH documents
+        (search.text.QueryTerms.exact): then no partial bigram match comes in."""
+        if not (terms.is_keyword and terms.bigrams and self.ranking.bigram_weight > 0):
+            return terms
+        exact = terms.exact()
+        prepared = self._prepare(query, exact)
+        if prepared is None:
+            return terms
+        found = self._open().searcher().search(prepared[1], 1, count=True).count
+        return exact if found >= EXACT_ENOUGH else terms
+
     def _prepare(self, query: SearchQuery, terms: QueryTerms | None) -> tuple[Any, tantivy.Query, bool, set[str]] | None:
         """(terms, final query, sorted by date?, words to highlight); None when nothing can match."""
         terms = terms if terms is not None else self.analyzer.query(query.q)
@@ -460,6 +472,7 @@ class EmbeddedSearchBackend(BaseSearchBackend):
     def search(self, query: SearchQuery, terms: QueryTerms | None = None) -> SearchResults:
         if not query.audiences:
             return SearchResults.empty(query)
+        terms = self._exact_first(query, terms if terms is not None else self.analyzer.query(query.q))
         prepared = self._prepare(query, terms)
         if prepared is None:
             return SearchResults.empty(query)
@@ -484,6 +497,7 @@ class EmbeddedSearchBackend(BaseSearchBackend):
     def ranked_window(self, query: SearchQuery, terms: QueryTerms, depth: int) -> RankedWindow | None:
         if not query.audiences:
             return None
+        terms = self._exact_first(query, terms)
         prepared = self._prepare(query, terms)
         if prepared is None:
             return None

@@ -28,6 +28,7 @@ from wagtail.images.utils import generate_signature
 
 from cms import visibility
 from cms.api.models import AppToken
+from cms.api.params import locale_codes
 from cms.models import StudyMaterialAttachment
 from media.models import ShuyuanDocument, ShuyuanImage, ShuyuanRendition
 from search import indexing
@@ -151,12 +152,17 @@ class VisibilityInvariantTests(TestCase):
             get(f"/api/v2/documents/{pk}/", expect=200 if pk in expected_documents else 404)
             get(f"/api/v2/documents/{pk}/download/", expect=200 if pk in expected_documents else 404)
         # Search (the tree is indexed): exactly the visible pages of each type, nothing else.
+        # A search answers in one language (each page once), so every language is asked in turn.
         for q, model in (("ArticlePage", "ArticlePage"), ("StudyMaterialPage", "StudyMaterialPage"), ("summary", None), ("doc", None)):
-            data = get(f"/api/v2/search/?q={q}&page_size=50")
+            found, total = set(), 0
+            for code in locale_codes():
+                data = get(f"/api/v2/search/?q={q}&page_size=50&locale={code}")
+                found |= {r["id"] for r in data["results"]}
+                total += data["total"]
             if model is not None:
                 expected = {document_id(pk) for pk in visible & tree.types.get(model, set())}
-                self.assertEqual({r["id"] for r in data["results"]}, expected, q)
-                self.assertEqual(data["total"], len(expected), q)
+                self.assertEqual(found, expected, q)
+                self.assertEqual(total, len(expected), q)
         # No marker of an unreadable audience anywhere, and no URL naming a hidden page or document.
         hidden_docs = {pk for pk, a in tree.documents.items() if a not in audiences}
         for url, body in bodies:

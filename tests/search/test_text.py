@@ -118,3 +118,39 @@ def test_best_snippet_reports_attachment_page_and_falls_back_to_start():
     snippet = best_snippet(sections, ["组织生活会"])
     assert (snippet.source, snippet.page) == ("手册.pdf", 3)
     assert best_snippet(sections, ["不存在"]).html.startswith("正文没有关键词")
+
+
+def test_query_bigrams_never_come_from_inside_or_across_a_dictionary_word():
+    analyzer = Analyzer()
+    assert analyzer.query("三会一课").bigrams == ()  # matched as the word only
+    q = analyzer.query("落实三会一课制度")
+    assert "三会一课" in q.all_terms()
+    assert not {"实三", "三会", "会一", "一课", "课制"} & set(q.bigrams)
+    assert {"落实", "制度"} <= set(q.bigrams)
+    # an editor's word (custom or synonym) is a dictionary word too
+    assert Analyzer(custom_words=["书苑平台"]).query("书苑平台").bigrams == ()
+    assert Analyzer().query("书苑平台").bigrams == ("书苑", "苑平", "平台")
+
+
+def test_bigram_text_cuts_at_dictionary_word_edges():
+    analyzer = Analyzer()
+    runs = cjk_runs(analyzer.bigram_text("开展三会一课制度和大会一般性"))
+    assert runs == ["开展", "三会一课", "制度和大会一般性"]
+    assert Analyzer(custom_words=()).bigram_text("三会一课") == "三会一课"
+
+
+def test_collapse_repeats_keeps_what_a_reader_reads_once():
+    from search.text import collapse_repeats
+
+    assert collapse_repeats("央视网消息 央视网消息（新闻联播）\n\n导语\n导语。正文\n正文\n视频\n视频") == (
+        "央视网消息（新闻联播）\n导语。正文\n视频"
+    )
+    assert collapse_repeats("年份\n事件\n1921\n建党") == "年份\n事件\n1921\n建党"  # different lines stay
+    assert collapse_repeats("") == ""
+
+
+def test_exact_terms_and_keyword_queries():
+    analyzer = Analyzer()
+    q = analyzer.query("党建")
+    assert q.is_keyword and q.bigrams and q.exact().bigrams == () and q.exact().groups == q.groups
+    assert not analyzer.query("基层党组织如何规范召开组织生活会并做好会议记录和整改落实").is_keyword
