@@ -17,6 +17,12 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 _CMS_PORT = os.environ.get("SHUYUAN_CMS_PORT", "8000")
 _SITE_PORT = os.environ.get("SHUYUAN_SITE_PORT", "8001")
 SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", f"http://127.0.0.1:{_CMS_PORT}")
+# 内外网隔离 in the demo too: the static site's search asks the public search service (port 8002,
+# ``./dev up`` starts it), which serves the bundle of public documents every publish exports and knows
+# nothing of the CMS. SHUYUAN_PUBLIC_SEARCH_URL="" sends the search to the CMS's API instead.
+_SEARCH_PORT = os.environ.get("SHUYUAN_SEARCH_PORT", "8002")
+SHUYUAN_PUBLIC_SEARCH_URL = os.environ.get("SHUYUAN_PUBLIC_SEARCH_URL", f"http://127.0.0.1:{_SEARCH_PORT}") or None
+SHUYUAN_PUBLIC_SEARCH_EXPORT = os.environ.get("SHUYUAN_PUBLIC_SEARCH_EXPORT", str(VAR_DIR / "public-search")) or None
 CORS_ALLOWED_ORIGINS = [
     o.strip()
     for o in os.environ.get(
@@ -29,7 +35,8 @@ CONTENT_SECURITY_POLICY = {  # noqa: F405
     **CONTENT_SECURITY_POLICY,  # noqa: F405
     "DIRECTIVES": {
         **CONTENT_SECURITY_POLICY["DIRECTIVES"],  # noqa: F405
-        "connect-src": ["'self'", f"http://127.0.0.1:{_CMS_PORT}", f"http://localhost:{_CMS_PORT}"],
+        "connect-src": ["'self'", f"http://127.0.0.1:{_CMS_PORT}", f"http://localhost:{_CMS_PORT}"]
+        + ([SHUYUAN_PUBLIC_SEARCH_URL] if SHUYUAN_PUBLIC_SEARCH_URL else []),
     },
 }
 # The demo lets its accounts in with a password alone so that it can be tried at once; production
