@@ -138,7 +138,10 @@ def live_started(root: str | os.PathLike[str]) -> dt.datetime | None:
 
 
 def _write_release(root: Path, docs, *, analyzer, ranking, choices, keep, archive, progress, started, elasticsearch) -> Written:
-    release = f"r{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    # names sort in the order releases were written (``_collect`` keeps the newest by name)
+    now_us = time.time_ns() // 1000
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(now_us // 10**6))
+    release = f"r{stamp}-{now_us % 10**6:06d}-{os.getpid()}"
     folder = root / release
     folder.mkdir()
     ranking = ranking_options(dict(ranking or {}))
