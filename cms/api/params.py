@@ -14,43 +14,32 @@ refusing the request (a link followed from elsewhere still shows the page).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import QueryDict
 from wagtail.api.v2.utils import BadRequestError
 
+# The limits and parameter names are the public search service's own (``search.public.params``, which
+# imports no Django): one list for both answers of /api/v2/search/.
+from search.public.params import (  # noqa: E402
+    CLICK_DOC_RE,
+    DATE_RE,
+    EXACT_FILTERS,
+    FILTER_PARAMS,
+    MAX_FILTER_LENGTH,
+    MAX_FILTER_VALUES,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_LENGTH,
+    MAX_SUGGEST_LENGTH,
+    NUMBER_RE,
+    SEARCH_PARAMS,
+    SINGLE_PARAMS,
+    SORTS,
+    YEAR_RE,
+)
 from search.service import MAX_RESULT_WINDOW, SearchParams
-
-MAX_QUERY_LENGTH = 200
-MAX_SUGGEST_LENGTH = 50
-MAX_PAGE_SIZE = 50
-MAX_PAGE = MAX_RESULT_WINDOW  # with page_size=1; deeper pages (page * page_size > MAX_RESULT_WINDOW) are empty
-MAX_FILTER_VALUES = 10
-MAX_FILTER_LENGTH = 100
-SORTS: tuple[str, ...] = ("relevance", "date")
-
-#: search's filter parameters -> the facet field each filters (in the order they are checked)
-FILTER_PARAMS: dict[str, str] = {
-    "type": "material_type",
-    "topic": "topics",
-    "year": "year",
-    "column": "column",
-    "kind": "kind",
-    "province": "province",
-    "category": "category",
-}
-#: Parameters of ``/api/v2/search/`` that take one value.
-SINGLE_PARAMS: tuple[str, ...] = ("q", "page", "page_size", "sort", "locale", "date_from", "date_to")
-SEARCH_PARAMS: frozenset[str] = frozenset(SINGLE_PARAMS) | frozenset(FILTER_PARAMS)
-#: Filters whose values are codes, checked as given (the others are free text, trimmed).
-EXACT_FILTERS: frozenset[str] = frozenset({"kind", "province", "year"})
-
-NUMBER_RE = re.compile(r"[0-9]{1,9}")
-YEAR_RE = re.compile(r"[0-9]{4}")
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fromisoformat also reads 20250101 and week dates
-CLICK_DOC_RE = re.compile(r"[a-z_]{1,20}:[0-9]{1,12}")
 
 
 class BadParameter(BadRequestError):
