@@ -324,6 +324,24 @@ class BaseSearchBackend(abc.ABC):
         with the engine's own scores and under the visibility filter of ``query``."""
         raise NotImplementedError(f"{type(self).__name__} cannot be re-ranked (no window_hits)")
 
+    # -- hybrid retrieval: candidates by meaning (search.backends.reranked) ----------------------
+    def admitted_ids(self, query: SearchQuery, ids: Sequence[str]) -> list[str]:
+        """Those of ``ids`` that ``query``'s filters admit (audiences, locale, kind, facet
+        selections), in the order given.  How the hybrid stage keeps vector candidates inside the
+        visibility rule when the engine holds no vectors itself: the engine decides, never Python."""
+        raise NotImplementedError(f"{type(self).__name__} cannot filter vector candidates (no admitted_ids)")
+
+    def vector_window(self, query: SearchQuery, vector: Any, depth: int) -> list[tuple[str, float]] | None:
+        """The ``depth`` documents nearest to ``vector`` (a unit-length numpy array) that ``query``'s
+        filters admit, as (id, similarity), best first; None when this engine holds no vectors
+        (the hybrid stage then uses its in-process vector index and :meth:`admitted_ids`)."""
+        return None
+
+    def put_vectors(self, rows: Sequence[tuple[str, Any]]) -> None:
+        """Store (document id, vectors) beside already indexed documents, for engines that answer
+        :meth:`vector_window` themselves; ``vectors`` is a 2-D array (one row per passage).
+        Unknown ids are ignored.  The default engine keeps no vectors."""
+
     @abc.abstractmethod
     def index(self, docs: Iterable[SearchDocument]) -> int:
         """Add or replace documents (by id).  Returns how many were written."""
