@@ -266,6 +266,10 @@ def start_server(port: int, workers: int, log: Path) -> subprocess.Popen | None:
         # production refuses a weak key: a fresh random one per run
         "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # production requires the CMS's base URLs (every absolute URL it emits starts with one)
+        "SHUYUAN_ADMIN_BASE_URL": f"http://127.0.0.1:{port}",
+        "SHUYUAN_API_BASE_URL": f"http://127.0.0.1:{port}",
+        "PUBLISH_BASE_URL": os.environ.get("PUBLISH_BASE_URL") or "http://127.0.0.1:8001",
         "DJANGO_SECURE_SSL_REDIRECT": "0",  # plain HTTP on loopback, as behind a TLS-terminating proxy
         # the benchmark's own SQLite database, named as production settings require
         "DATABASE_URL": os.environ.get("DATABASE_URL")

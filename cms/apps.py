@@ -20,3 +20,8 @@ class CmsConfig(AppConfig):
         admin_csp.install()
         # Granian never runs system checks: refuse a per-process cache with several workers here too.
         http_checks.enforce_shared_cache()
+        # An inline child's reference-index job names its page, not the child row that wagtail-localize
+        # replaces before the worker runs it (no failed StudyMaterialAttachment.DoesNotExist jobs).
+        from .translation import index_references_through_parents
+
+        index_references_through_parents()

@@ -81,6 +81,77 @@ def translate_object_into(instance, locale, user=None):
     return target.get_target_instance() if target is not None else instance.get_translation(locale)
 
 
+# -- the reference index of translated pages ------------------------------------------------------------
+def index_references_through_parents(**kwargs) -> None:
+    """Queue the reference-index job of an inline child (a material's attachment) for its page.
+
+    Wagtail queues ``update_reference_index_task`` naming each child row saved, and the job indexes the
+    child's page. wagtail-localize's Translate (the admin's, and the automatic zh-hant refresh through
+    :func:`translate_object_into`) copies a page with its children, then publishes the translation with
+    new children in place of the copied ones: when the worker runs the jobs naming the copied rows they
+    are gone (``StudyMaterialAttachment.DoesNotExist``, a FAILED job). Naming the page instead indexes
+    the same thing and never fails (the page stays). Saves Wagtail's own
+    ``disable_reference_index_auto_update`` silences stay silent.
+
+    Call it from an ``AppConfig.ready`` (it registers the page models with the reference index first,
+    as Wagtail's own ``ready`` does, so Wagtail does not connect its handler again later) and it stays
+    in force after ``migrate`` and ``flush``, whose ``post_migrate`` reconnects Wagtail's handlers.
+    Idempotent.
+    """
+    from django.apps import apps
+    from django.db.models.signals import post_migrate, post_save, pre_migrate
+    from wagtail.models import AbstractPage, ReferenceIndex
+    from wagtail.signal_handlers import (
+        connect_reference_index_signal_handlers,
+        update_reference_index_on_save,
+    )
+
+    for model in apps.get_models():
+        if issubclass(model, AbstractPage):
+            ReferenceIndex.register_model(model)
+    for model in list(ReferenceIndex.tracked_models):
+        if _parental_keys(model):
+            post_save.disconnect(update_reference_index_on_save, sender=model)
+            post_save.connect(_index_parent_on_save, sender=model, dispatch_uid=_uid(model))
+    # quiet while migrations run, as Wagtail's own handlers are; back after them: Wagtail's post_migrate
+    # receiver first (its own connecting it again later is a no-op), then this one
+    pre_migrate.connect(_quiet_during_migrate, dispatch_uid="shuyuan.references.before_migrate")
+    post_migrate.connect(connect_reference_index_signal_handlers)
+    post_migrate.connect(index_references_through_parents, dispatch_uid="shuyuan.references.after_migrate")
+
+
+def _uid(model) -> str:
+    return f"shuyuan.references.{model._meta.label_lower}"
+
+
+def _quiet_during_migrate(**kwargs) -> None:
+    from django.db.models.signals import post_save
+    from wagtail.models import ReferenceIndex
+
+    for model in list(ReferenceIndex.tracked_models):
+        post_save.disconnect(sender=model, dispatch_uid=_uid(model))
+
+
+def _parental_keys(model) -> list:
+    from modelcluster.fields import ParentalKey
+
+    return [f for f in model._meta.get_fields() if isinstance(f, ParentalKey)]
+
+
+def _index_parent_on_save(sender, instance, raw=False, **kwargs) -> None:
+    from wagtail.signal_handlers import reference_index_auto_update_disabled
+    from wagtail.tasks import update_reference_index_task
+
+    if raw or getattr(reference_index_auto_update_disabled, "value", False):
+        return
+    parent = instance
+    while keys := _parental_keys(type(parent)):  # the object Wagtail's job would index (as it finds it)
+        parent = getattr(parent, keys[0].name)
+        if parent is None:
+            return
+    update_reference_index_task.enqueue(parent._meta.app_label, parent._meta.model_name, str(parent.pk))
+
+
 # -- withdrawal -----------------------------------------------------------------------------------------
 #: the log action of a translation withdrawn with its source (named in 报告 → 网站历史 and the page history)
 WITHDRAWN_WITH_SOURCE = "shuyuan.unpublish_with_source"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +55,8 @@ from .models import PublishRun
 from .publisher import Progress, Publisher, PublishResult
 from .render import BuildOutput, output_path
 from .targets import PublishTarget, get_target
+
+logger = logging.getLogger("shuyuan.deploy")
 
 STORAGE_SETTING = "SHUYUAN_RELEASES_STORAGE"
 KEEP_SETTING = "SHUYUAN_RELEASES_KEEP"
@@ -640,8 +643,45 @@ def rollback(
             run, target, lease, number=number, dry_run=dry_run, progress=progress, allow_mass_delete=allow_mass_delete
         )
 
-    return run_with_lease(target, make, lambda publisher: publisher.publish(), trigger=trigger, user=user,
-                          wait=wait, on_wait=on_wait)
+    def run_it(publisher: RollbackPublisher) -> PublishResult:
+        try:
+            return publisher.publish()
+        except Exception as exc:
+            # the history says, in words an operator reads, that a rollback failed and why (the
+            # traceback goes into ``error`` as for any publish)
+            name = publisher.restored_from or number
+            publisher.run.reason = (
+                _("回滚到第 %(n)s 版失败：%(why)s") % {"n": name, "why": exc} if name else _("回滚失败：%(why)s") % {"why": exc}
+            )[:2000]
+            publisher.run.changes = {**(publisher.run.changes or {}), "rollback": {"number": name, "outcome": "failed"}}
+            raise
+
+    return run_with_lease(target, make, run_it, trigger=trigger, user=user, wait=wait, on_wait=on_wait)
+
+
+def record_refused(number: int | None, *, target: PublishTarget, user, trigger: str, waited: float, why: str) -> PublishRun:
+    """A rollback that never started (another publish held the target's lease for as long as it would
+    wait) as a failed run in the publish history, so the operator who asked sees it was not done."""
+    from django.utils import timezone
+
+    what = _("第 %(n)d 版") % {"n": number} if number else _("上一版")
+    reason = _("回滚到%(what)s未执行：另一个发布一直占用发布目标，等待 %(s)d 秒后放弃；回滚不会自动重试，请在它结束后重新回滚。") % {
+        "what": what, "s": round(waited)}
+    now = timezone.now()
+    return PublishRun.objects.create(
+        status=PublishRun.Status.FAILED,
+        mode=PublishRun.Mode.FULL,
+        trigger=trigger,
+        target=target.describe()[:500],
+        requested_by=user if getattr(user, "pk", None) else None,
+        lock_name=target.key[:255],
+        started_at=now,
+        finished_at=now,
+        duration_ms=int(waited * 1000),
+        reason=reason,
+        error=f"PublishBusy: {why}"[:20000],
+        changes={"rollback": {"number": number, "outcome": "refused"}},
+    )
 
 
 @dataclass
@@ -666,13 +706,27 @@ def releases_of(target: PublishTarget, limit: int = 50) -> list[ReleaseInfo]:
     return [ReleaseInfo(n, runs.get(n), n in kept, n == current) for n in numbers]
 
 
+#: how long the admin's rollback waits for a running publish, in leases (``LOCK_TTL``)
+ROLLBACK_WAIT_LEASES = 4
+
+
 @task()
 def rollback_task(number: int, user_id: int | None = None) -> dict:
-    """The admin's "roll back to this release" (waits for a running publish up to its lease)."""
+    """The admin's "roll back to this release": waits for a running publish up to ``ROLLBACK_WAIT_LEASES``
+    leases, then gives up, recording the refusal in the publish history (``record_refused``). It is not
+    retried later: a rollback applied long after it was asked for could undo a newer publish."""
     from django.contrib.auth import get_user_model
 
+    from .service import PublishBusy
+
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
-    result = rollback(number, user=user, trigger="admin", wait=4 * float(publish_setting("LOCK_TTL")))
+    wait = ROLLBACK_WAIT_LEASES * float(publish_setting("LOCK_TTL"))
+    try:
+        result = rollback(number, user=user, trigger="admin", wait=wait)
+    except PublishBusy as exc:
+        run = record_refused(number, target=get_target(), user=user, trigger="admin", waited=wait, why=str(exc))
+        logger.warning("rollback to release %s not done: %s", number, exc)
+        return {"status": run.status, "run": run.pk, "error": run.reason}
     return {"status": result.run.status, "run": result.run.pk}
 
 
@@ -682,6 +736,7 @@ __all__ = [
     "RollbackPublisher",
     "archive",
     "record",
+    "record_refused",
     "rollback",
     "screen",
 ]

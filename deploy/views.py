@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from . import pending, releases
+from .conf import publish_setting
 from .models import PublishRun
 
 #: may publish the whole site
@@ -98,6 +99,12 @@ def reason_label(reason: str) -> str:
     return "；".join(parts)
 
 
+def rollback_outcome(run: PublishRun) -> str:
+    """"refused" (another publish held the target), "failed", or "" for a run that is not a failed rollback."""
+    info = (run.changes or {}).get("rollback") if isinstance(run.changes, dict) else None
+    return str(info.get("outcome", "failed")) if isinstance(info, dict) and run.is_problem else ""
+
+
 def can_view(user) -> bool:
     return user.has_perm(VIEW_PERMISSION) or user.has_perm(PERMISSION)
 
@@ -156,6 +163,7 @@ def history(request):
         info = releases.release_of(run)
         run.release_label = release_label(info)
         run.rollback_to = info["number"] if offered and offered.can_restore(run, info.get("number")) else None
+        run.rollback_failed = rollback_outcome(run)
     return TemplateResponse(
         request,
         "deploy/history.html",
@@ -202,6 +210,15 @@ def publish_all(request):
     return redirect("deploy_history")
 
 
+def _lease_busy(lock_name: str | None) -> bool:
+    """Does a publish hold the target's lease now (a rollback asked for now would wait for it)?"""
+    from django.utils import timezone
+
+    from .models import PublishLock
+
+    return bool(lock_name) and PublishLock.objects.filter(name=lock_name, expires_at__gt=timezone.now()).exclude(holder="").exists()
+
+
 @permission_required(PERMISSION, raise_exception=True)
 def rollback(request, number: int):
     """GET: what rolling back to release ``number`` does, and a confirmation button; POST: do it (in the
@@ -214,8 +231,13 @@ def rollback(request, number: int):
         messages.error(request, _("第 %(n)d 版不能回滚（不在存档中，或就是现在的版本）。") % {"n": number})
         return redirect("deploy_history")
     if request.method == "POST":
+        busy = _lease_busy(offered.lock_name)
         releases.rollback_task.enqueue(number, request.user.pk)
         messages.success(request, _("已提交回滚到第 %(n)d 版的任务，稍后在发布记录中查看结果。") % {"n": number})
+        if busy:
+            messages.warning(request, _(
+                "另一个发布正在进行：回滚会等它结束，最多等待 %(s)d 秒；仍未结束则不回滚，发布记录中会记下原因。"
+            ) % {"s": releases.ROLLBACK_WAIT_LEASES * int(publish_setting("LOCK_TTL"))})
         return redirect("deploy_history")
     return TemplateResponse(
         request,

@@ -60,6 +60,24 @@ def _strong_secret_key(name: str) -> str:
     return key
 
 
+def _base_url(name: str, setting: str, *, strip: bool = True) -> str:
+    """A base URL the CMS builds absolute URLs on: required, and an absolute http(s) URL with no
+    query or fragment (base.py's default, the development address 127.0.0.1:8000, is never right here)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} is required in production: the base URL of {setting} "
+            "(e.g. https://cms.example.org); every absolute URL the CMS emits starts with it."
+        )
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"Environment variable {name} ({setting}) must be an absolute http(s) URL such as "
+            f"https://cms.example.org, not {value[:80]!r}."
+        )
+    return value.rstrip("/") if strip else value
+
+
 DEBUG = False
 SECRET_KEY = _strong_secret_key("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = [h.strip() for h in _require("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
@@ -115,6 +133,23 @@ DATABASES = {"default": dj_database_url.parse(_require("DATABASE_URL"), conn_max
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"] = {**DATABASES["default"], "CONN_MAX_AGE": 0, "OPTIONS": _SQLITE_OPTIONS}
 
+# Every absolute URL the CMS emits starts with a configured base, never with base.py's development
+# address (127.0.0.1): links in notification e-mails and the admin (WAGTAILADMIN_BASE_URL), the API's
+# detail_url and the preview client (WAGTAILAPI_BASE_URL), the static site's feeds, sitemaps and CDN
+# purges (SHUYUAN_PUBLISH["BASE_URL"]). Pages' html_url come from the Wagtail Site records (their
+# hostname and port, set in the admin's Sites).
+WAGTAILADMIN_BASE_URL = _base_url("SHUYUAN_ADMIN_BASE_URL", "WAGTAILADMIN_BASE_URL")
+WAGTAILAPI_BASE_URL = _base_url("SHUYUAN_API_BASE_URL", "WAGTAILAPI_BASE_URL")
+WAGTAIL_HEADLESS_PREVIEW = {
+    **WAGTAIL_HEADLESS_PREVIEW,  # noqa: F405
+    "CLIENT_URLS": {
+        "default": _base_url("SHUYUAN_PREVIEW_CLIENT_URL", "the preview client", strip=False)
+        if os.environ.get("SHUYUAN_PREVIEW_CLIENT_URL", "").strip()
+        else f"{WAGTAILAPI_BASE_URL}/api/v2/preview/"
+    },
+}
+SHUYUAN_PUBLISH = {**SHUYUAN_PUBLISH, "BASE_URL": _base_url("PUBLISH_BASE_URL", 'SHUYUAN_PUBLISH["BASE_URL"], the static site')}  # noqa: F405
+
 # One cache shared by every worker process (rate limits count in it): Redis when there is one, else a
 # table in the database (`manage.py createcachetable`). cms/http_checks.py refuses, at start-up, a
 # per-process cache when more than one worker runs (WEB_CONCURRENCY / GRANIAN_WORKERS).
@@ -158,8 +193,7 @@ STORAGES = {**STORAGES}
 if os.environ.get("PUBLISH_S3_BUCKET"):
     STORAGES["publish"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options("PUBLISH_S3")}
     SHUYUAN_PUBLISH_TARGET = {"BACKEND": "deploy.targets.S3Target", "OPTIONS": {"STORAGE": "publish"}}
-    # Feeds, sitemaps and CDN purges need the public address of the static site.
-    SHUYUAN_PUBLISH = {**SHUYUAN_PUBLISH, "BASE_URL": _require("PUBLISH_BASE_URL")}  # noqa: F405
+    # (feeds, sitemaps and CDN purges use PUBLISH_BASE_URL, required above)
 if os.environ.get("MEDIA_S3_BUCKET"):
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",

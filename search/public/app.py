@@ -13,20 +13,28 @@ asks its engine for the ``public`` audience only. Queries and clicks go to an ev
 object a line: a file or stdout) that the operator may carry back for the search report; a query's
 ``log_id`` is a number unique to this process and start, so the page's click beacons name it.
 Bad parameters are a 400 ``{"message"}``, like the CMS's; CORS admits the configured origins.
+The service faces the internet: each client has its own budgets for searches, suggestions and click
+beacons (:class:`RateLimiter`, in this process: no database, no shared store); past one it gets a 429
+``{"message"}`` in Chinese with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import itertools
 import json
 import logging
+import math
 import os
+import re
 import secrets
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import IO, Any
 from urllib.parse import parse_qs
@@ -66,12 +74,153 @@ class EventLog:
             self.stream.flush()
 
 
+# -- rate limits ----------------------------------------------------------------------------------
+#: what each route spends: separate budgets, so a page's suggestions never use up its searches
+LIMITED = {PREFIX: "search", PREFIX + "suggest/": "suggest", PREFIX + "click/": "click"}
+RATE_RE = re.compile(r"([0-9]{1,7})/([0-9]{1,7})?\s*(s|sec|second|m|min|minute|h|hour)?")
+UNITS = {"": 1, "s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+MAX_HOPS = 16  # X-Forwarded-For entries looked at, from the right
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``count`` requests per ``seconds``, all of which may come at once (then one every
+    ``seconds / count``)."""
+
+    count: int
+    seconds: float
+
+    @classmethod
+    def parse(cls, raw: str) -> Rate | None:
+        """``60/minute``, ``60/60`` or ``600/10m`` (a count per seconds, minutes or hours); ``off``
+        (or ``0``) is no limit. A bad value raises ``ValueError`` saying what is expected."""
+        raw = raw.strip().lower()
+        if raw in ("off", "0", "none"):
+            return None
+        found = RATE_RE.fullmatch(raw)
+        if not found or int(found[1]) < 1 or (found[2] is not None and int(found[2]) < 1):
+            raise ValueError(f"{raw[:30]!r} is not a rate such as 60/minute, 60/60 (seconds) or off")
+        return cls(int(found[1]), int(found[2] or 1) * UNITS[found[3] or ""])
+
+
+DEFAULT_RATES: dict[str, Rate | None] = {
+    "search": Rate(60, 60),
+    "suggest": Rate(120, 60),
+    "click": Rate(120, 60),
+}
+DEFAULT_MAX_CLIENTS = 10_000
+
+
+def _address(raw: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An IP address as a peer or an X-Forwarded-For entry gives it (a port or brackets allowed)."""
+    raw = raw.strip()
+    if raw.startswith("[") and "]" in raw:
+        raw = raw[1 : raw.index("]")]
+    elif raw.count(":") == 1:
+        raw = raw.split(":")[0]
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+class RateLimiter:
+    """Per-client budgets for search, suggestions and click beacons, counted in this process.
+
+    The public host needs no shared store: the service keeps no state but its bundle. Each budget is a
+    generic cell rate (one number per client and budget: the time its budget is fully spent until), so
+    a table entry is small; the table holds at most ``max_clients`` entries and forgets the client
+    seen longest ago first, so an attacker rotating addresses costs a bounded amount of memory (and
+    gains no more than each address's own budget, which rotating gets anyway). An IPv6 client is its
+    /64 network (one subscriber's prefix). ``X-Forwarded-For`` is read only when the peer is one of
+    ``trusted_proxies`` (addresses or networks), from the right: the client is the first address a
+    trusted proxy reports that is not itself a trusted proxy. With several worker processes each
+    counts on its own.
+    """
+
+    def __init__(
+        self,
+        rates: Mapping[str, Rate | None] | None = None,
+        *,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
+        trusted_proxies: Iterable[str] = (),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_clients < 1:
+            raise ValueError("max_clients must be at least 1")
+        self.rates = {**DEFAULT_RATES, **(rates or {})}
+        self.max_clients = max_clients
+        self.proxies = tuple(ipaddress.ip_network(p.strip(), strict=False) for p in trusted_proxies if p.strip())
+        self.clock = clock
+        self._spent: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._lock = threading.Lock()
+        #: entries dropped for room while their budget was still partly spent (a sign of many clients)
+        self.forgotten = 0
+
+    def __len__(self) -> int:
+        return len(self._spent)
+
+    def _trusted(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return any(address.version == net.version and address in net for net in self.proxies)
+
+    def client(self, environ: Mapping[str, Any]) -> str:
+        """Who is asking: the peer, or (behind a trusted proxy) the address it was asked from."""
+        peer = _address(str(environ.get("REMOTE_ADDR") or ""))
+        if peer is None:
+            return str(environ.get("REMOTE_ADDR") or "")[:64]
+        if self.proxies and self._trusted(peer):
+            hops = str(environ.get("HTTP_X_FORWARDED_FOR") or "").split(",")
+            for hop in reversed(hops[-MAX_HOPS:]):
+                address = _address(hop)
+                if address is None:
+                    break
+                peer = address
+                if not self._trusted(address):
+                    break
+        if isinstance(peer, ipaddress.IPv6Address):
+            return str(ipaddress.IPv6Network((peer, 64), strict=False))
+        return str(peer)
+
+    def wait(self, budget: str, client: str) -> float:
+        """0 when ``client`` may make a ``budget`` request now (and it is counted), else the seconds
+        until it may."""
+        rate = self.rates.get(budget)
+        if rate is None:
+            return 0.0
+        interval = rate.seconds / rate.count
+        key = (budget, client)
+        with self._lock:
+            now = self.clock()
+            spent_until = max(self._spent.get(key, now), now) + interval
+            if spent_until - now > rate.seconds + 1e-9:
+                self._spent.move_to_end(key)
+                return spent_until - now - rate.seconds
+            self._spent[key] = spent_until
+            self._spent.move_to_end(key)
+            while len(self._spent) > self.max_clients:
+                _key, until = self._spent.popitem(last=False)
+                self.forgotten += until > now
+        return 0.0
+
+
 class PublicSearchApp:
     """The WSGI callable. ``origins``: the origins allowed to call it from a browser (CORS), such as
-    ``https://www.example.org``; ``*`` allows any."""
+    ``https://www.example.org``; ``*`` allows any. ``limiter``: the per-client budgets (none: no limit;
+    the started service always has one, see :mod:`search.public.server`)."""
 
-    def __init__(self, bundle: PublicBundle, *, origins: Sequence[str] = (), events: EventLog | None = None) -> None:
+    def __init__(
+        self,
+        bundle: PublicBundle,
+        *,
+        origins: Sequence[str] = (),
+        events: EventLog | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self.bundle = bundle
+        self.limiter = limiter
         self.origins = frozenset(o.rstrip("/") for o in origins if o)
         self.events = events or EventLog(sys.stdout)
         # log ids: at most 9 digits (what a click's ``log`` may be), from a random start per process so
@@ -100,6 +249,12 @@ class PublicSearchApp:
         if method not in methods:
             allow = [("Allow", ", ".join(methods))]
             return self._respond(start_response, 405, {"message": f"Method {method[:10]} not allowed."}, [*cors, *allow])
+        if self.limiter is not None and path in LIMITED:
+            wait = self.limiter.wait(LIMITED[path], self.limiter.client(environ))
+            if wait > 0:
+                seconds = max(1, math.ceil(wait))
+                body = {"message": f"请求过于频繁，请 {seconds} 秒后再试。"}
+                return self._respond(start_response, 429, body, [*cors, ("Retry-After", str(seconds))], head=method == "HEAD")
         try:
             status, body = view(environ)
         except params.BadParameter as exc:
@@ -218,10 +373,15 @@ class PublicSearchApp:
 
 
 def create_app(
-    index: str | os.PathLike[str], *, origins: Sequence[str] = (), log: str | None = None, elasticsearch_url: str | None = None
+    index: str | os.PathLike[str],
+    *,
+    origins: Sequence[str] = (),
+    log: str | None = None,
+    elasticsearch_url: str | None = None,
+    limiter: RateLimiter | None = None,
 ) -> PublicSearchApp:
     """The app for the bundle folder ``index``; a folder that is not a bundle raises
     :class:`search.public.bundle.BundleError` here, at start-up. ``elasticsearch_url``: the cluster
     holding a bundle exported to Elasticsearch (read-only credentials in the URL)."""
     es = {"URL": elasticsearch_url} if elasticsearch_url else None
-    return PublicSearchApp(PublicBundle(index, elasticsearch=es), origins=origins, events=EventLog.open(log))
+    return PublicSearchApp(PublicBundle(index, elasticsearch=es), origins=origins, events=EventLog.open(log), limiter=limiter)

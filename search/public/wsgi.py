@@ -7,6 +7,13 @@
     SHUYUAN_PUBLIC_SEARCH_ELASTICSEARCH_URL
                                    the public-side Elasticsearch cluster, for a bundle exported there
                                    (read-only credentials for the public alias only)
+    SHUYUAN_PUBLIC_SEARCH_RATE_SEARCH / _SUGGEST / _CLICK
+                                   what one client may ask (60/minute, 120/minute, 120/minute;
+                                   N/minute, N/hour, N/SECONDS or off); past it a 429
+    SHUYUAN_PUBLIC_SEARCH_RATE_CLIENTS
+                                   the most clients the limiter remembers (10000)
+    SHUYUAN_PUBLIC_SEARCH_TRUSTED_PROXIES
+                                   reverse proxies whose X-Forwarded-For is believed
 
     granian --interface wsgi --host 0.0.0.0 --port 8080 search.public.wsgi:application
 

@@ -107,7 +107,8 @@ def test_production_settings_refuse_to_start_without_secrets(tmp_path):
 def test_production_settings_require_a_database_url(tmp_path):
     code = "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='cms.settings.production'; django.setup()"
     base = {"PATH": "/usr/bin:/bin", "SHUYUAN_VAR_DIR": str(tmp_path), "DJANGO_SECRET_KEY": "k3y-" + "abcdefghij" * 5,
-            "DJANGO_ALLOWED_HOSTS": "example.org"}
+            "DJANGO_ALLOWED_HOSTS": "example.org", "SHUYUAN_ADMIN_BASE_URL": "https://example.org",
+            "SHUYUAN_API_BASE_URL": "https://example.org", "PUBLISH_BASE_URL": "https://www.example.org"}
     cwd = Path(__file__).resolve().parents[2]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=base, cwd=cwd)
     assert result.returncode != 0

@@ -233,6 +233,9 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "cms.settings.production",
     "DJANGO_ALLOWED_HOSTS": "cms.example.org",
     "DATABASE_URL": "sqlite:////tmp/shuyuan-headers-test.sqlite3",
+    "SHUYUAN_ADMIN_BASE_URL": "https://cms.example.org",
+    "SHUYUAN_API_BASE_URL": "https://cms.example.org",
+    "PUBLISH_BASE_URL": "https://www.example.org",
     "SHUYUAN_SEMANTIC_RERANK": "0",
 }
 

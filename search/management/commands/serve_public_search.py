@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search.public.server import ConfigurationError, add_arguments, serve
+from search.public.server import ConfigurationError, add_arguments, rate_options, serve
 
 
 class Command(BaseCommand):
@@ -22,6 +22,6 @@ class Command(BaseCommand):
     def handle(self, *args, index, host, port, origins, log, workers, **options):
         self.stdout.write(f"Public search on http://{host}:{port}/api/v2/search/ from {index}")
         try:
-            serve(index, host=host, port=port, origins=origins, log=log, workers=workers)
+            serve(index, host=host, port=port, origins=origins, log=log, workers=workers, **rate_options(options))
         except ConfigurationError as exc:
             raise CommandError(str(exc)) from exc
