@@ -163,3 +163,7 @@ def purge_owed() -> bool:
 def run_scheduled_publishing() -> None:
     """Wagtail's own go-live / expiry logic; its signals queue the affected pages."""
     call_command("publish_scheduled", stdout=io.StringIO())
+    # a mourning greyscale (site_theme) that started or ended since it was last published: a full publish
+    from site_theme.models import apply_mourning_schedule
+
+    apply_mourning_schedule()

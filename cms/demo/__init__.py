@@ -340,6 +340,9 @@ class DemoBuilder:
         site.hostname, site.port = site_address()
         site.site_name = "书苑"
         site.save()
+        from site_theme.models import load_demo_identity
+
+        load_demo_identity(site)  # footer: 主办单位, address, ICP/公安备案号, 网站标识码 (keeps editors' values)
         return home
 
     def exhibition(self, library: StudyLibraryPage) -> None:

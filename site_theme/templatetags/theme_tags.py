@@ -276,3 +276,37 @@ def shown_with(file, page):
     if not isinstance(page, Page):
         return effective_audience(file) == Audience.PUBLIC
     return may_show_with_page(file, audience_of(page))
+
+
+@register.simple_tag(takes_context=True)
+def site_identity(context):
+    """The site's identity and mourning setting (``site_theme.models.SiteIdentity``): read once per
+    request, or once per build while the static publisher renders (one store for every page)."""
+    from site_theme.models import identity_for_site
+
+    request = context.get("request")
+    if request is None:
+        return identity_for_site(Site.objects.filter(is_default_site=True).first())
+    site = current_site(context)
+    return _cache(request, ("identity", getattr(site, "pk", None)), lambda: identity_for_site(site))
+
+
+@register.filter
+def identity_organisation(identity):
+    """The organisation's name in the active language (English, OpenCC's traditional, or as entered)."""
+    return identity.organisation_in(translation.get_language()) if identity is not None else ""
+
+
+@register.filter
+def identity_address(identity):
+    return identity.address_in(translation.get_language()) if identity is not None else ""
+
+
+@register.filter
+def utc_iso(value):
+    """A time as JavaScript's ``Date.parse`` reads it everywhere: UTC, to the second (``2026-04-04T00:00:00Z``)."""
+    from datetime import UTC
+
+    if not value:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
