@@ -18,6 +18,19 @@ OPTIONS:
                     tokenizer, so no extra text is sent)
     CLIENT_OPTIONS  extra keyword arguments for ``elasticsearch.Elasticsearch``
                     (api_key, basic_auth, ca_certs, node_class, ...)
+    VECTORS         true (default): the index keeps passage vectors for hybrid retrieval (kNN);
+                    false: no vector field, and the hybrid stage keeps its vectors in process
+    VECTOR_DIMS     dimensions of a passage vector (default 384: multilingual-e5-small)
+    VECTOR_SIMILARITY  "dot_product" (default: vectors are scaled to unit length before they are
+                    sent, where it equals cosine and is the fastest) or "cosine"
+    NUM_CANDIDATES  kNN candidates per shard, at least k (default: max(100, 2 * k), at most 10,000)
+
+Hybrid retrieval: each document holds its passage vectors in a ``nested`` field
+(``passages.vector``, a ``dense_vector``), so one kNN search (Elasticsearch 8.11 or later) ranks
+documents by their nearest passage and the search's ``filter`` (the word query's filters: audience,
+locale, kind, facet selections) is applied inside the engine.  The hybrid stage stores the vectors
+(:meth:`put_vectors`: bulk partial updates through the aliases, never creating a document); no
+search returns them (every request names the ``_source`` fields it reads).
 
 Rebuilds write a new index, then move the alias with one atomic
 ``_aliases`` request.  While a rebuild runs, the new index also carries the
@@ -62,9 +75,12 @@ from search.backends.base import (
     SearchUnavailable,
 )
 from search.highlight import best_snippet, highlight
-from search.text import CJK_CHAR_PATTERN, QueryTerms, normalize, normalize_doc_number
+from search.text import CJK_CHAR_PATTERN, EXACT_ENOUGH, QueryTerms, normalize, normalize_doc_number
 
 logger = logging.getLogger(__name__)
+
+#: the nested field holding a document's passage vectors (``passages.vector``)
+VECTOR_FIELD = "passages"
 
 KEYWORD_FIELDS = ("id", "kind", "locale", "audience", "material_type", "topics", "year", "column", "issuing_body", "province", "category")
 
@@ -94,6 +110,19 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self.timeout = float(opts.get("TIMEOUT", 10))
         # "wait_for": a write returns once searchable (tests, tiny sites); default: ES's refresh interval
         self.refresh = "wait_for" if opts.get("REFRESH") else None
+        self.vectors = str(opts.get("VECTORS", True)).lower() not in ("false", "0", "no", "off", "")
+        try:
+            self.vector_dims = int(opts.get("VECTOR_DIMS", 384))
+            self.num_candidates = int(opts["NUM_CANDIDATES"]) if opts.get("NUM_CANDIDATES") is not None else None
+        except (TypeError, ValueError) as exc:
+            raise ValueError("OPTIONS['VECTOR_DIMS'] and OPTIONS['NUM_CANDIDATES'] must be whole numbers.") from exc
+        if not 1 <= self.vector_dims <= 4096:
+            raise ValueError("OPTIONS['VECTOR_DIMS'] must be between 1 and 4096 (Elasticsearch's dense_vector limit).")
+        if self.num_candidates is not None and not 1 <= self.num_candidates <= 10_000:
+            raise ValueError("OPTIONS['NUM_CANDIDATES'] must be between 1 and 10000.")
+        self.vector_similarity = str(opts.get("VECTOR_SIMILARITY", "dot_product"))
+        if self.vector_similarity not in ("dot_product", "cosine"):
+            raise ValueError("OPTIONS['VECTOR_SIMILARITY'] must be 'dot_product' or 'cosine'.")
         # The SDK is imported here, not at module level, so projects without
         # Elasticsearch configured never import it.  Creating the client opens no connection.
         import elasticsearch
@@ -143,6 +172,11 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         mapping.field("bigrams", dsl.Text(analyzer=bigram, index_options="freqs"))
         mapping.field("date", dsl.Date())
         mapping.field("payload", dsl.Object(enabled=False))
+        if self.vectors:
+            # one nested object per passage: kNN on a nested vector ranks each document by its nearest passage
+            mapping.field(VECTOR_FIELD, dsl.Nested(properties={
+                "vector": dsl.DenseVector(dims=self.vector_dims, index=True, similarity=self.vector_similarity),
+            }))
         index.mapping(mapping)
         return index
 
@@ -219,7 +253,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         return [self.alias, self.rebuild_alias]
 
     def _bulk(self, actions: Iterable[dict[str, Any]], *, ignore_conflicts: bool = False, refresh: bool = True,
-              require_alias: bool = True) -> int:
+              require_alias: bool = True, tolerate=None) -> int:
         """Send ``actions`` in bounded ``_bulk`` requests; every failed operation is an error (a delete
         of a document that is not there excepted), reported with the first one's reason."""
         from elasticsearch.helpers import streaming_bulk
@@ -246,6 +280,8 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
                 status = info.get("status")
                 if op == "delete" and status == 404 and "error" not in info:
                     continue  # the document was not there: nothing to delete (a missing index has an error)
+                if tolerate is not None and tolerate(op, info):
+                    continue
                 if ignore_conflicts and status == 409:
                     continue
                 errors.append(item)
@@ -367,7 +403,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         Q = self._dsl.Q
         filters = [Q("terms", audience=sorted(query.audiences))]
         if query.locale:
-            filters.append(Q("term", locale=query.locale))
+            filters.append(Q("term", locale={"value": query.locale}))
         for name, values in query.filters.items():
             filters.append(Q("terms", **{name: list(values)}))
         if query.date_from or query.date_to:
@@ -451,19 +487,69 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             search = search.query(dsl.Q("bool", filter=self._filters(query), must=must))
         if query.sort == "date" or not terms.text:
             search = search.sort({"date": {"order": "desc", "missing": "_last"}}, "_score")
-        search = search.source(["id", "kind", "payload"])
+        search = self._source(search, ["id", "kind", "payload"])
         search = search.extra(from_=query.offset, size=query.page_size, track_total_hits=True)
         for name in query.facets:
             if name in FACET_FIELDS:
                 search.aggs.bucket(name, "terms", field=name, size=50)
         return search
 
+    def _source(self, search, fields: list[str]):
+        """``search`` returning only ``fields`` of each hit's source: never the passage vectors."""
+        if any(f == VECTOR_FIELD or f.startswith(VECTOR_FIELD + ".") for f in fields):
+            raise ValueError(f"search hits never carry the {VECTOR_FIELD} vectors")
+        return search.source(list(fields))
+
     def build_fetch(self, query: SearchQuery, ids: list[str]):  # -> dsl.Search
-        """The display data of re-ranked hits, by id, under the same visibility filters as the query."""
+        """The display data of re-ranked hits, by id, under the same visibility filters as the query
+        (also the hits only the vector search found: the word query never returned them)."""
         dsl = self._dsl
         search = dsl.Search(using=self.client, index=self.alias)
-        search = search.query(dsl.Q("bool", filter=[*self._filters(query), dsl.Q("terms", id=ids)]))
-        return search.source(["id", "kind", "payload"]).extra(size=len(ids))
+        search = search.query(dsl.Q("bool", filter=[*self._filters(query), dsl.Q("terms", id=list(ids))]))
+        return self._source(search, ["id", "kind", "payload"]).extra(size=len(ids))
+
+    def build_admitted(self, query: SearchQuery, ids: Sequence[str]):  # -> dsl.Search
+        """Which of ``ids`` the query's filters admit: an ids query under the same filters, ids only."""
+        dsl = self._dsl
+        search = dsl.Search(using=self.client, index=self.alias)
+        search = search.query(dsl.Q("bool", filter=[*self._filters(query), dsl.Q("ids", values=list(ids))]))
+        return search.source(False).extra(size=len(ids))
+
+    def build_knn(self, query: SearchQuery, vector: Sequence[float], depth: int):  # -> dsl.Search
+        """The ``depth`` documents whose nearest passage is nearest to ``vector``, filtered inside the
+        kNN search by exactly the filters of the word query (visibility, locale, facet selections)."""
+        dsl = self._dsl
+        k = max(1, int(depth))
+        candidates = self.num_candidates or min(10_000, max(100, 2 * k))
+        search = dsl.Search(using=self.client, index=self.alias)
+        search = search.knn(
+            field=f"{VECTOR_FIELD}.vector", k=k, num_candidates=max(k, candidates), query_vector=list(vector),
+            filter=dsl.Q("bool", filter=self._filters(query)),
+        )
+        return self._source(search, ["id"]).extra(size=k)
+
+    def build_count(self, query: SearchQuery, terms: QueryTerms) -> dict[str, Any] | None:
+        """The body of a ``_count`` of what ``terms`` match under the query's filters; None: nothing can match."""
+        search = self.build_search(query, terms)
+        return None if search is None else {"query": search.to_dict()["query"]}
+
+    def _exact_first(self, query: SearchQuery, terms: QueryTerms) -> QueryTerms:
+        """A short keyword query's words and phrases alone when they find EXACT_ENOUGH documents
+        (search.text.QueryTerms.exact), as the embedded engine answers: then no partial bigram match
+        comes in.  One ``_count`` request decides."""
+        if not (terms.is_keyword and terms.bigrams and self.ranking.bigram_weight > 0):
+            return terms
+        exact = terms.exact()
+        body = self.build_count(query, exact)
+        if body is None:
+            return terms
+        try:
+            found = int(self.client.count(index=self.alias, **body).body.get("count", 0))
+        except self._es.NotFoundError:
+            return terms  # nothing indexed yet: the search says so
+        except (self._es.ApiError, self._es.TransportError) as exc:
+            raise self._failure(exc, f"POST /{self.alias}/_count") from exc
+        return exact if found >= EXACT_ENOUGH else terms
 
     def _execute(self, search) -> dict[str, Any] | None:
         """The response as a dict; None when the index does not exist yet."""
@@ -477,7 +563,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     def search(self, query: SearchQuery, terms: QueryTerms | None = None) -> SearchResults:
         if not query.audiences:
             return SearchResults.empty(query)
-        terms = terms if terms is not None else self.analyzer.query(query.q)
+        terms = self._exact_first(query, terms if terms is not None else self.analyzer.query(query.q))
         search = self.build_search(query, terms)
         if search is None:
             return SearchResults.empty(query)
@@ -491,11 +577,12 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     def ranked_window(self, query: SearchQuery, terms: QueryTerms, depth: int) -> RankedWindow | None:
         if not query.audiences:
             return None
+        terms = self._exact_first(query, terms)
         search = self.build_search(query, terms)
         if search is None:
             return None
         # the window's ids and scores only; the page's display data come in a second request
-        data = self._execute(search.source(["id"]).extra(from_=0, size=depth))
+        data = self._execute(self._source(search, ["id"]).extra(from_=0, size=depth))
         if data is None:
             return None  # nothing indexed yet
         candidates = [(raw["_source"]["id"], float(raw.get("_score") or 0.0)) for raw in data.get("hits", {}).get("hits", [])]
@@ -509,6 +596,67 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         by_id = {raw["_source"]["id"]: raw for raw in fetched.get("hits", {}).get("hits", [])}
         # scores stay the engine's; a document deleted between the two requests drops out
         return self._hits([{**by_id[doc_id], "_score": score} for doc_id, score in page if doc_id in by_id], terms, False)
+
+    # -- hybrid retrieval (search.backends.reranked) --------------------------------------------------
+    def admitted_ids(self, query: SearchQuery, ids: Sequence[str]) -> list[str]:
+        ids = list(dict.fromkeys(ids))
+        if not ids or not query.audiences:
+            return []
+        data = self._execute(self.build_admitted(query, ids))
+        if data is None:
+            return []
+        found = {raw["_id"] for raw in data.get("hits", {}).get("hits", [])}
+        return [i for i in ids if i in found]
+
+    def vector_window(self, query: SearchQuery, vector: Any, depth: int) -> list[tuple[str, float]] | None:
+        if not self.vectors:
+            return None  # the hybrid stage's in-process index answers, filtered by admitted_ids
+        if not query.audiences or depth <= 0:
+            return []
+        try:
+            data = self._execute(self.build_knn(query, _unit(vector, self.vector_dims), depth))
+        except SearchError as exc:
+            if type(exc) is SearchError and "HTTP 400" in str(exc) and VECTOR_FIELD in str(exc):
+                # the live index predates the vector field: the hybrid stage's own index answers
+                logger.warning("kNN refused (index built before vectors? rebuild it): %s", exc)
+                return None
+            raise
+        if data is None:
+            return []  # nothing indexed yet
+        # dot_product and cosine: _score = (1 + similarity) / 2
+        return [(raw["_source"]["id"], 2.0 * float(raw.get("_score") or 0.0) - 1.0) for raw in data.get("hits", {}).get("hits", [])]
+
+    def put_vectors(self, rows: Sequence[tuple[str, Any]]) -> None:
+        """Partial updates (``update`` without upsert) through the aliases, ``require_alias`` set: a
+        document that is not there is left out (404 per item), never created."""
+        if not self.vectors:
+            return
+        prepared = []
+        for doc_id, vectors in rows:
+            passages = [{"vector": _unit(v, self.vector_dims)} for v in _rows(vectors)]
+            prepared.append((str(doc_id), passages))
+        if not prepared:
+            return
+        targets = self._targets()
+        unmapped: list[str] = []
+
+        def tolerate(op: str, info: dict[str, Any]) -> bool:
+            kind = (info.get("error") or {}).get("type")
+            if op == "update" and info.get("status") == 404 and kind == "document_missing_exception":
+                return True  # vectors of a document that is not (or no longer) indexed
+            if op == "update" and kind == "strict_dynamic_mapping_exception":
+                unmapped.append(str(info.get("_index")))  # an index built before vectors: kept by the hybrid stage
+                return True
+            return False
+
+        self._bulk(
+            ({"_op_type": "update", "_index": t, "_id": doc_id, "doc": {VECTOR_FIELD: passages}}
+             for doc_id, passages in prepared for t in targets),
+            tolerate=tolerate,
+        )
+        if unmapped:
+            logger.warning("Elasticsearch index %s has no %s field (built before vectors): kNN is off until "
+                           "`manage.py search_index rebuild`", sorted(set(unmapped))[0], VECTOR_FIELD)
 
     def _hits(self, raw_hits: list[dict[str, Any]], terms: QueryTerms, by_date: bool) -> list[SearchHit]:
         highlight_terms = terms.all_terms() | set(terms.phrase)
@@ -545,11 +693,11 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         Q = dsl.Q
         filters = [Q("terms", audience=sorted(audiences))]
         if locale:
-            filters.append(Q("term", locale=locale))
+            filters.append(Q("term", locale={"value": locale}))
         search = dsl.Search(using=self.client, index=self.alias)
         search = search.query(Q("bool", filter=filters))
         search = search.post_filter(Q("prefix", title_raw={"value": prefix}))
-        search = search.source(["payload.title"]).extra(size=limit)
+        search = self._source(search, ["payload.title"]).extra(size=limit)
         search.aggs.bucket("words", "terms", field="title_terms", include=_lucene_regex_escape(prefix) + ".*", size=limit)
         return search
 
@@ -596,6 +744,28 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             return {hit["_id"] for hit in scan(self.client, index=self.alias, query={"query": {"match_all": {}}}, _source=False)}
         except (self._es.ApiError, self._es.TransportError) as exc:
             raise self._failure(exc, f"POST /{self.alias}/_search (scroll)") from exc
+
+
+def _rows(vectors: Any) -> list[Any]:
+    """The rows of a 2-D array (or a list of vectors); a single vector is one row."""
+    import numpy as np
+
+    array = np.asarray(vectors, dtype=np.float64)
+    return [array] if array.ndim == 1 else list(array)
+
+
+def _unit(vector: Any, dims: int) -> list[float]:
+    """``vector`` as a list of floats scaled to unit length (dot_product needs it; cosine ignores it),
+    rounded to 7 decimals (float32 precision: the length stays within the server's 1e-4 check)."""
+    import numpy as np
+
+    values = np.asarray(vector, dtype=np.float64).ravel()
+    if values.shape[0] != dims:
+        raise SearchError(f"a vector of {values.shape[0]} dimensions for a field of {dims} (OPTIONS['VECTOR_DIMS'])")
+    norm = float(np.linalg.norm(values))
+    if not norm or not np.isfinite(norm):
+        raise SearchError("a zero (or not finite) vector has no direction: it cannot be compared")
+    return np.round(values / norm, 7).tolist()
 
 
 def _reason(body: Any) -> str:

@@ -69,12 +69,27 @@ def make_engine(name: str, tmp_path, analyzer: Analyzer):
         pytest.skip("ELASTICSEARCH_URL is not set: no Elasticsearch server to run the contract suite against "
                     "(the requests the engine sends are still checked in test_elasticsearch_requests.py)")
     from search.backends.elasticsearch import ElasticsearchSearchBackend
+    from tests.search.es_fake import validating_node_class
 
     return ElasticsearchSearchBackend(
         {"URLS": [url], "INDEX": f"shuyuan-test-{uuid.uuid4().hex[:8]}", "ANALYZER": os.environ.get("ELASTICSEARCH_ANALYZER", "whitespace"),
-         "REFRESH": True},
+         "REFRESH": True,
+         # every request is checked against Elastic's published API specification before it is sent
+         "CLIENT_OPTIONS": {"node_class": validating_node_class()}},
         analyzer=analyzer,
     )
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many Elasticsearch requests (and distinct bodies) the specification checked this session."""
+    from tests.search import es_fake
+
+    validator = es_fake._VALIDATOR
+    if validator is not None and validator.checked:
+        terminalreporter.write_line(
+            f"Elasticsearch API specification: {validator.checked} requests checked, "
+            f"{len(validator.distinct)} distinct (method, path, body), strictly"
+        )
 
 
 def _cleanup(engine) -> None:

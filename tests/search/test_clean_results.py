@@ -2,13 +2,15 @@
 bigram that straddles its edge, snippets show the text a reader sees, each page is one hit in the
 caller's language, and the 语言 facet says how many matches each language has.
 
-The engine is the real embedded one (tantivy, in memory), as in the other search tests.
+The engine is the real embedded one (tantivy, in memory), as in the other search tests; the
+engine-level tests also run on Elasticsearch when ELASTICSEARCH_URL names a server (the ``make`` fixture).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import TestCase, override_settings
@@ -49,30 +51,52 @@ def engine(*docs: SearchDocument) -> EmbeddedSearchBackend:
     return backend
 
 
-def found(backend: EmbeddedSearchBackend, q: str) -> list[str]:
+@pytest.fixture(params=["embedded", "elasticsearch"])
+def make(request, tmp_path):
+    """``make(*docs)``: an engine holding ``docs``, on each engine of the contract suite (Elasticsearch
+    when ELASTICSEARCH_URL names a server, else skipped: its requests are checked in
+    test_elasticsearch_requests.py, exact-first included)."""
+    from tests.search.conftest import _cleanup, make_engine
+
+    made = []
+
+    def build(*docs: SearchDocument):
+        if request.param == "embedded":
+            return engine(*docs)
+        backend = make_engine("elasticsearch", tmp_path, Analyzer())
+        made.append(backend)
+        backend.rebuild(list(docs))
+        return backend
+
+    yield build
+    for backend in made:
+        _cleanup(backend)
+
+
+def found(backend, q: str) -> list[str]:
     return [hit.id for hit in backend.search(SearchQuery(q=q, page_size=50)).hits]
 
 
 # -- a dictionary word is matched as a word ------------------------------------------------------------
 
 
-def test_a_dictionary_word_does_not_find_a_bigram_across_other_words():
-    backend = engine(UN_NEWS, PARTY_LIFE)
+def test_a_dictionary_word_does_not_find_a_bigram_across_other_words(make):
+    backend = make(UN_NEWS, PARTY_LIFE)
     assert found(backend, "三会一课") == [PARTY_LIFE.id]  # not 大会一般性 through 会一
     assert found(backend, "三會一課") == [PARTY_LIFE.id]  # traditional, the same
 
 
-def test_no_bigram_spans_the_edge_of_a_dictionary_word_in_the_query():
-    backend = engine(UN_NEWS, PARTY_LIFE, ONLINE_CLASS)
+def test_no_bigram_spans_the_edge_of_a_dictionary_word_in_the_query(make):
+    backend = make(UN_NEWS, PARTY_LIFE, ONLINE_CLASS)
     hits = found(backend, "三会一课制度")
     assert ONLINE_CLASS.id not in hits  # 课制 spans the edge of 三会一课
     assert UN_NEWS.id not in hits
     assert hits[0] == PARTY_LIFE.id
 
 
-def test_bigrams_still_find_words_the_dictionary_does_not_know():
+def test_bigrams_still_find_words_the_dictionary_does_not_know(make):
     """The fallback keeps working outside dictionary words: a name jieba cuts differently is found."""
-    backend = engine(UN_NEWS, PARTY_LIFE, ONLINE_CLASS)
+    backend = make(UN_NEWS, PARTY_LIFE, ONLINE_CLASS)
     assert UN_NEWS.id in found(backend, "联合国大会一般性辩论")
     assert found(backend, "网课制作")[0] == ONLINE_CLASS.id
 
@@ -196,16 +220,16 @@ def test_query_side_bigrams_skip_dictionary_words():
     assert analyzer.bigram_text("开展三会一课制度").split() == ["开展", "三会一课", "制度"]
 
 
-def test_a_short_keyword_query_drops_partial_bigram_matches_when_its_words_find_enough():
+def test_a_short_keyword_query_drops_partial_bigram_matches_when_its_words_find_enough(make):
     from search.text import EXACT_ENOUGH
 
     exact = [SearchDocument(id=f"page:{10 + i}", kind="article", title=f"基层工作第{i}期", body="加强党建工作。") for i in range(EXACT_ENOUGH)]
     partial = SearchDocument(id="page:99", kind="article", title="政党建设", body="各政党建设情况。")  # 党建 only across 政党|建设
-    hits = found(engine(*exact, partial), "党建")
+    hits = found(make(*exact, partial), "党建")
     assert partial.id not in hits and len(hits) == EXACT_ENOUGH
     # fewer exact hits than that: the bigram fallback still comes in, after them
-    assert found(engine(exact[0], partial), "党建") == [exact[0].id, partial.id]
-    few = engine(exact[0], partial)
+    few = make(exact[0], partial)
+    assert found(few, "党建") == [exact[0].id, partial.id]
     window = few.ranked_window(SearchQuery(q="党建"), few.analyzer.query("党建"), 10)
     assert [doc_id for doc_id, _score in window.candidates] == [exact[0].id, partial.id]
 

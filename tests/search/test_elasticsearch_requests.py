@@ -165,7 +165,7 @@ def test_search_request_filters_audience_inside_the_query_and_never_parses_synta
 
 def test_suggest_aggregates_only_visible_documents(node):
     body = make(node).build_suggest("三会", frozenset({"public", "members"}), "zh-hans", 8).to_dict()
-    assert body["query"] == {"bool": {"filter": [{"terms": {"audience": ["members", "public"]}}, {"term": {"locale": "zh-hans"}}]}}
+    assert body["query"] == {"bool": {"filter": [{"terms": {"audience": ["members", "public"]}}, {"term": {"locale": {"value": "zh-hans"}}}]}}
     assert body["post_filter"] == {"prefix": {"title_raw": {"value": "三会"}}}
     assert body["aggs"]["words"]["terms"]["include"] == "三会.*"
 
@@ -509,3 +509,51 @@ class RefusedWriteInTheJobTests(TestCase):
         self.assertEqual(tasks.update_search_index.call()["status"], "ok")
         self.assertEqual(indexing.backlog(), 0)
         self.assertIn(document_id(page.pk), self.cluster.docs[live])
+
+
+# -- clean results: exact first, as the embedded engine answers ------------------------------------------
+def _bigram_clauses(body) -> list:
+    return [c for c in json.dumps(body, ensure_ascii=False).split('{"term": ') if c.startswith('{"bigrams"')]
+
+
+@pytest.mark.parametrize("count, exact", [(10, True), (3, False)])
+def test_a_short_keyword_query_counts_its_exact_hits_first_and_drops_bigrams_when_enough(node, count, exact):
+    from search.text import EXACT_ENOUGH
+
+    assert EXACT_ENOUGH == 10
+
+    def responder(req):
+        if req.path.split("?")[0].endswith("/_count"):
+            return 200, {"count": count, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}}
+        return default_responder(req)
+
+    node.responder = responder
+    engine = make(node)
+    query = SearchQuery(q="党建", audiences=frozenset({"public"}), filters={"kind": ["article"]})
+    assert engine.analyzer.query("党建").bigrams  # a keyword query with a bigram fallback
+    engine.search(query)
+    engine.ranked_window(query, engine.analyzer.query(query.q), 30)
+    counts = requests_to(node, "/shuyuan/_count")
+    searches = requests_to(node, "/shuyuan/_search")
+    assert len(counts) == 2 and len(searches) == 2
+    counted = counts[0].body["query"]["bool"]
+    assert counted["filter"] == engine.build_search(query).to_dict()["query"]["bool"]["filter"]  # under the same filters
+    assert not _bigram_clauses(counts[0].body)  # words and phrases only
+    for sent in searches:
+        assert bool(_bigram_clauses(sent.body)) is not exact, sent.body
+
+
+def test_a_long_question_or_a_dictionary_word_sends_no_count(node):
+    engine = make(node)
+    engine.search(SearchQuery(q="行纪合同如何成立？行纪合同何时生效？"))
+    engine.search(SearchQuery(q="三会一课"))  # no bigram fallback to drop
+    engine.search(SearchQuery(q=""))
+    assert requests_to(node, "/_count") == []
+    none = make(node, BIGRAM_WEIGHT=0)
+    none.search(SearchQuery(q="党建"))
+    assert requests_to(node, "/_count") == []
+
+
+def test_the_bigram_field_holds_no_bigram_across_a_dictionary_word(node):
+    source = make(node).to_source(SearchDocument(id="page:5", kind="article", title="支部", body="开展三会一课"))
+    assert source["bigrams"].split() == ["支部", "开展", "三会一课"]
