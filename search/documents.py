@@ -7,6 +7,17 @@ the same for every page: the id, the audience from ``cms.visibility`` (the one v
 locale and URL, and the text of attached files. An attachment's text is only included when the file
 itself is no more restricted than the page (``media.audience.may_show_with_page``: a file that
 follows its pages always is), so a public page never leaks an internal PDF.
+
+Documents of the library (``ShuyuanDocument``) whose text could be extracted are also search documents
+of their own (kind ``document``, 文件; id ``document:<pk>``, never mistaken for a page's ``page:<pk>``),
+unless a live page carries their text already: a file attached to a study material
+(``StudyMaterialAttachment``) is found through that material, whose hit names the file and the page of
+it the words are on. Every other file is found by itself: one no page uses, one an article links or
+plays in its body, one only a draft uses. Such a document's audience is the file's effective audience
+(``media.audience``: its editor's choice, else the widest live page that uses it; unused and following,
+内部; classified or held by the secrecy review, 内部); its URL is the file's own download view
+(``/documents/<id>/<name>``, which checks the same audience); its snippet says which page of the file
+the words are on. A file has no language: it is indexed under the site's default content language.
 """
 
 from __future__ import annotations
@@ -18,6 +29,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wagtail.models import Page, get_page_models
 
 from cms import visibility
@@ -31,13 +44,30 @@ KIND_CODE_RE = re.compile(r"[a-z][a-z0-9_]*")
 _UNDECLARED = object()
 
 
+#: the kind of a library document's own search document (not a page type's: no page model may declare it)
+FILE_KIND = "document"
+
+
 def document_id(page_id: int) -> str:
+    """The search document id of a page."""
     return f"page:{page_id}"
 
 
 def page_id_of(doc_id: str) -> int | None:
+    """The page behind a search document id, None for any other (a file's ``document:<pk>``)."""
     kind, _, pk = doc_id.partition(":")
     return int(pk) if kind == "page" and pk.isdigit() else None
+
+
+def file_document_id(file_pk: int) -> str:
+    """The search document id of a library document (a file)."""
+    return f"{FILE_KIND}:{file_pk}"
+
+
+def file_pk_of(doc_id: str) -> int | None:
+    """The library document behind a search document id, None for any other (a page's ``page:<pk>``)."""
+    kind, _, pk = doc_id.partition(":")
+    return int(pk) if kind == FILE_KIND and pk.isdigit() else None
 
 
 def project_page_models() -> list[type[Page]]:
@@ -88,6 +118,15 @@ def kinds() -> list[tuple[str, str]]:
     members read on the search pages.
     """
     return [(model.search_kind, str(model.search_kind_label())) for model in indexed_models()]
+
+
+def file_kind_label() -> str:
+    return str(_("文件"))
+
+
+def all_kinds() -> list[tuple[str, str]]:
+    """:func:`kinds` and the library documents' own kind (文件), last: every kind a hit may have."""
+    return [*kinds(), (FILE_KIND, file_kind_label())]
 
 
 def kind_of(page: Page) -> str | None:
@@ -142,7 +181,8 @@ def page_to_document(page: Page, audience: str | None = None) -> SearchDocument 
 
 
 def iter_documents(chunk: int = 200) -> Iterator[SearchDocument]:
-    """Every document that belongs in the index, read in chunks to bound memory."""
+    """Every document that belongs in the index (pages, then library documents), read in chunks to
+    bound memory."""
     for model in indexed_models():
         ids = list(model.objects.live().values_list("pk", flat=True).order_by("pk"))
         for start in range(0, len(ids), chunk):
@@ -150,11 +190,126 @@ def iter_documents(chunk: int = 200) -> Iterator[SearchDocument]:
                 doc = page_to_document(page)
                 if doc is not None:
                     yield doc
+    yield from iter_file_documents(chunk=chunk)
 
 
 def expected_ids() -> set[str]:
-    return {
+    page_ids = {
         document_id(pk)
         for model in indexed_models()
         for pk in model.objects.live().values_list("pk", flat=True)
     }
+    return page_ids | {file_document_id(pk) for pk in files_with_text()}
+
+
+# -- library documents as search documents of their own ------------------------------------------------
+def _file_model():
+    from wagtail.documents import get_document_model
+
+    return get_document_model()
+
+
+def file_locale() -> str:
+    """The language a file is indexed under: the site's default content language."""
+    codes = [code for code, _name in getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", ())]
+    return settings.LANGUAGE_CODE if settings.LANGUAGE_CODE in codes or not codes else codes[0]
+
+
+def file_to_document(document, audience: str) -> SearchDocument | None:
+    """The search document of a library document at this (effective) audience, or None when the file
+    has no text (not extractable, skipped, blank): its pages of text become sections with their
+    page numbers, so a snippet says which page of the PDF it is from."""
+    from search.extraction import document_pages
+
+    parts = [(number, text) for number, text in document_pages(document) if text.strip()]
+    if not parts:
+        return None
+    name = Path(document.file.name or "").name or document.title
+    created = getattr(document, "created_at", None)
+    return SearchDocument(
+        id=file_document_id(document.pk),
+        kind=FILE_KIND,
+        title=document.title,
+        audience=str(audience),
+        locale=file_locale(),
+        url=document.url or "",
+        date=timezone.localtime(created).date() if created else None,
+        attachments=[Attachment(title=name, text=text, page=number) for number, text in parts],
+    )
+
+
+def carried_files():
+    """The ids (a sub-query) of the library documents whose text a live page's search document carries
+    (``search_attachments``: the attachments of study materials): they are found through that page."""
+    from cms.models import StudyMaterialAttachment
+
+    return StudyMaterialAttachment.objects.filter(page__live=True).values("document_id")
+
+
+def files_of_their_own(queryset=None):
+    """The library documents (of ``queryset``) that are search documents of their own if they have text."""
+    queryset = queryset if queryset is not None else _file_model().objects.all()
+    return queryset.exclude(pk__in=carried_files())
+
+
+def files_to_documents(
+    documents, rule: visibility.Rule | None = None
+) -> tuple[list[SearchDocument], list[str]]:
+    """(search documents, ids to drop) for these library documents: each at its effective audience
+    (``media.audience.effective_audiences``, a few queries for all of them); a file without text, or
+    whose text a live page carries (:func:`carried_files`), has no search document (its id is dropped)."""
+    from media.audience import effective_audiences
+
+    documents = list(documents)
+    asked = _file_model().objects.filter(pk__in=[d.pk for d in documents])
+    own_ids = set(files_of_their_own(asked).values_list("pk", flat=True))
+    own = [d for d in documents if d.pk in own_ids]
+    audiences = effective_audiences(own, rule=rule)
+    docs, gone = [], [file_document_id(d.pk) for d in documents if d.pk not in own_ids]
+    for document in own:
+        doc = file_to_document(document, audiences[(type(document), document.pk)].value)
+        if doc is None:
+            gone.append(file_document_id(document.pk))
+        else:
+            docs.append(doc)
+    return docs, gone
+
+
+def iter_file_documents(chunk: int = 200) -> Iterator[SearchDocument]:
+    """The search documents of every library document of its own (:func:`files_of_their_own`) that has
+    text, at its effective audience."""
+    model = _file_model()
+    ids = list(files_of_their_own().values_list("pk", flat=True).order_by("pk"))
+    rule = visibility.Rule() if ids else None
+    for start in range(0, len(ids), chunk):
+        docs, _gone = files_to_documents(
+            model.objects.filter(pk__in=ids[start : start + chunk]).order_by("pk"), rule
+        )
+        yield from docs
+
+
+def files_with_text(ids=None) -> set[int]:
+    """Of the library documents of their own (or those of ``ids``), the ones with text in their current
+    file: what :func:`iter_file_documents` indexes. Read from the extraction records; a file not
+    extracted yet is extracted now (and recorded)."""
+    from search.extraction import document_pages
+    from search.models import ExtractedText
+
+    model = _file_model()
+    files = files_of_their_own(model.objects.all() if ids is None else model.objects.filter(pk__in=list(ids)))
+    current = dict(files.values_list("pk", "file_hash"))
+    found: set[int] = set()
+    recorded: set[int] = set()
+    records = ExtractedText.objects.filter(document_id__in=list(current)).values_list(
+        "document_id", "file_hash", "pages"
+    )
+    for pk, file_hash, pages in records.iterator(chunk_size=100):
+        if current.get(pk) != file_hash:
+            continue
+        recorded.add(pk)
+        if any(str(p.get("text", "")).strip() for p in pages or ()):
+            found.add(pk)
+    for document in model.objects.filter(pk__in=sorted(set(current) - recorded)):
+        if any(text.strip() for _number, text in document_pages(document)):
+            found.add(document.pk)
+    return found

@@ -18,7 +18,14 @@ from wagtail.models import Page
 from cms import changes
 from cms.models import ContentChange
 from search.backends.base import Progress
-from search.documents import document_id, expected_ids, iter_documents, page_to_document
+from search.documents import (
+    document_id,
+    expected_ids,
+    file_document_id,
+    files_to_documents,
+    iter_documents,
+    page_to_document,
+)
 from search.loader import get_search_backend
 
 logger = logging.getLogger("shuyuan.search")
@@ -57,8 +64,15 @@ def update_pages(page_ids: Iterable[int], *, descendants: bool = False) -> tuple
     return _write(affected_page_ids(page_ids, descendants=descendants))
 
 
-def _write(ids: Iterable[int]) -> tuple[int, int]:
-    pages = {p.pk: p for p in Page.objects.filter(pk__in=ids).specific()}
+def update_files(file_ids: Iterable[int]) -> tuple[int, int]:
+    """Bring the index in line with these library documents (their own search documents: indexed at
+    their effective audience, dropped when deleted or without text). Returns (indexed, deleted)."""
+    return _write((), file_ids)
+
+
+def _write(ids: Iterable[int], file_ids: Iterable[int] = ()) -> tuple[int, int]:
+    ids = list(ids)
+    pages = {p.pk: p for p in Page.objects.filter(pk__in=ids).specific()} if ids else {}
     docs, gone = [], []
     for pk in ids:
         page = pages.get(pk)
@@ -67,6 +81,9 @@ def _write(ids: Iterable[int]) -> tuple[int, int]:
             gone.append(document_id(pk))
         else:
             docs.append(doc)
+    file_docs, file_gone = _file_documents(file_ids)
+    docs += file_docs
+    gone += file_gone
     backend = get_search_backend()
     if docs:
         backend.index(docs)
@@ -74,6 +91,20 @@ def _write(ids: Iterable[int]) -> tuple[int, int]:
         backend.delete(gone)
     update_vectors(backend, docs, gone)
     return len(docs), len(gone)
+
+
+def _file_documents(file_ids: Iterable[int]) -> tuple[list, list[str]]:
+    """(search documents, ids to drop) of these library documents; a deleted one is dropped."""
+    from wagtail.documents import get_document_model
+
+    wanted = sorted(set(file_ids))
+    if not wanted:
+        return [], []
+    files = list(get_document_model().objects.filter(pk__in=wanted).order_by("pk"))
+    docs, gone = files_to_documents(files)
+    present = {f.pk for f in files}
+    gone += [file_document_id(pk) for pk in wanted if pk not in present]
+    return docs, gone
 
 
 def update_vectors(backend, docs: list, gone: list[str]) -> None:
@@ -108,26 +139,32 @@ def embed_vectors(progress: Progress | None = None) -> tuple[int, int]:
 # -- following the change feed -------------------------------------------------------------------------
 CONSUMER = "search"
 Event = ContentChange.Event
-#: the changes that can alter the index (images, snippets and tags among ADDED/CHANGED are ignored)
+#: the changes that can alter the index (images, snippets and tags among ADDED/CHANGED/REMOVED are ignored)
 EVENTS = (
     Event.PUBLISHED, Event.UNPUBLISHED, Event.MOVED, Event.DELETED, Event.PAGE_SAVED, Event.RESTRICTION,
-    Event.ADDED, Event.CHANGED, Event.DICTIONARY, Event.FULL,
+    Event.ADDED, Event.CHANGED, Event.REMOVED, Event.DICTIONARY, Event.FULL,
 )
+#: page changes after which a page may no longer use a file it used (its new content leaves the file out,
+#: or the page is gone): the ReferenceIndex no longer names the file, so a following file's audience may
+#: have narrowed without any current use pointing at it (see :func:`files_for`)
+_DROPS_USES = frozenset({Event.PUBLISHED, Event.PAGE_SAVED, Event.DELETED})
+_OBJECT_EVENTS = (Event.ADDED, Event.CHANGED, Event.REMOVED)
 #: with the page's translations: a translation is never more visible than its source (``cms.visibility``),
 #: so its indexed audience changes with the source's
 _WITH_TRANSLATIONS = frozenset({Event.PUBLISHED, Event.MOVED, Event.RESTRICTION})
 
 
 def is_document_change(row: ContentChange) -> bool:
-    """A document added or changed (a replaced file, another audience): the pages attaching it change."""
+    """A document added, changed (a replaced file, another audience, a secrecy hold) or deleted: its own
+    search document changes, and so do the pages attaching it."""
     from django.conf import settings
 
-    return row.event in (Event.ADDED, Event.CHANGED) and row.content_type.lower() == settings.WAGTAILDOCS_DOCUMENT_MODEL.lower()
+    return row.event in _OBJECT_EVENTS and row.content_type.lower() == settings.WAGTAILDOCS_DOCUMENT_MODEL.lower()
 
 
 def affects_pages(row: ContentChange) -> bool:
     """Whether :func:`catch_up` has work for this change (a dictionary change asks for a rebuild instead)."""
-    if row.event in (Event.ADDED, Event.CHANGED):
+    if row.event in _OBJECT_EVENTS:
         return is_document_change(row)
     return row.event != Event.DICTIONARY
 
@@ -160,6 +197,78 @@ def pages_for(rows: Iterable[ContentChange]) -> tuple[set[int], set[int]]:
     return pages - roots, roots
 
 
+def files_for(rows: Iterable[ContentChange], page_ids: Iterable[int]) -> set[int]:
+    """The library documents whose own search document these changes may alter (``search.documents``).
+
+    * a document added, changed (a replaced file, another audience, a secrecy hold) or deleted;
+    * the files attached to ``page_ids`` (the pages these changes re-index): a live material carries
+      their text, so they have no search document of their own; an unpublished one no longer does;
+    * every file that follows its pages and is used (ReferenceIndex) by one of ``page_ids``: a page
+      published, restricted, moved or unpublished changes the effective audience of the files it uses;
+    * after a change that may have dropped a use (a page published or saved with other content, or
+      deleted: :data:`_DROPS_USES`), every following file that is not public now but that the index
+      still shows wider (:func:`shown_wider`): a use that is gone is no longer in the ReferenceIndex,
+      and a file that lost a public page's use is among these (a public file's audience cannot have
+      narrowed, so nothing is left visible wider than it is).
+    A file with an explicit audience does not depend on pages for its audience: only its own changes
+    and its attachments concern it.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.documents import get_document_model
+    from wagtail.models import ReferenceIndex
+
+    from cms.models import StudyMaterialAttachment
+    from media.audience import FileAudience, public_files
+
+    rows = list(rows)
+    model = get_document_model()
+    files = {int(row.object_id) for row in rows if is_document_change(row) and row.object_id.isdigit()}
+    following = model.objects.filter(audience=FileAudience.FOLLOW)
+    page_ids = sorted(set(page_ids))
+    for start in range(0, len(page_ids), 500):
+        chunk = page_ids[start : start + 500]
+        files |= set(StudyMaterialAttachment.objects.filter(page_id__in=chunk).values_list("document_id", flat=True))
+        used = ReferenceIndex.objects.filter(
+            base_content_type=ContentType.objects.get_for_model(Page),
+            object_id__in=[str(pk) for pk in chunk],
+            to_content_type=ContentType.objects.get_for_model(model),
+        ).values_list("to_object_id", flat=True)
+        ids = {int(pk) for pk in used if str(pk).isdigit()}
+        files |= set(following.filter(pk__in=ids).values_list("pk", flat=True))
+    if any(row.event in _DROPS_USES for row in rows):
+        narrower = following.exclude(pk__in=public_files(model).values("pk"))
+        files |= shown_wider(list(narrower.only("pk", "audience", "secrecy_hold", "classification")))
+    files.discard(None)
+    return files
+
+
+def shown_wider(files: list) -> set[int]:
+    """Of these files (none of them public now), those the index still shows to a wider audience than
+    their effective one today: asked of the engine (``admitted_ids``: its own visibility filter over
+    these ids), so that a publish costs one lookup instead of rewriting every restricted file. An
+    engine that cannot say gets every one of them rewritten."""
+    from cms.visibility import Audience
+    from media.audience import effective_audiences
+    from search.backends.base import SearchQuery
+    from search.documents import file_pk_of
+
+    if not files:
+        return set()
+    audiences = effective_audiences(files)
+    backend = get_search_backend()
+    wider: set[int] = set()
+    for now, seen_by in ((Audience.MEMBERS, {"public"}), (Audience.INTERNAL, {"public", "members"})):
+        ids = [file_document_id(f.pk) for f in files if audiences[(type(f), f.pk)] == now]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            try:
+                admitted = backend.admitted_ids(SearchQuery(audiences=frozenset(seen_by)), chunk)
+            except NotImplementedError:
+                admitted = chunk
+            wider |= {pk for pk in map(file_pk_of, admitted) if pk is not None}
+    return wider
+
+
 def catch_up(limit: int = 500) -> int:
     """Apply the changes after the search consumer's cursor, oldest first, moving the cursor after each
     batch. Returns how many changes were followed. Raises ``SearchUnavailable`` (the cursor stays where
@@ -174,8 +283,9 @@ def catch_up(limit: int = 500) -> int:
             return done + len(rows)
         pages, roots = pages_for(rows)
         ids = set(pages) | set(affected_page_ids(roots, descendants=True))
-        if ids:
-            _write(sorted(ids))
+        files = files_for(rows, ids)
+        if ids or files:
+            _write(sorted(ids), sorted(files))
         changes.acknowledge(CONSUMER, upto)
         done += len(rows)
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from cms import visibility
 from cms.api import params as api_params
 from search import service
+from search.documents import all_kinds
 
 FACET_LABELS = {
     "kind": "类别",
@@ -57,6 +58,8 @@ def study_search(request: HttpRequest, lang: str) -> HttpResponse:
         "log_id": log_id,
         "lang": lang,
         "facet_labels": FACET_LABELS,
+        # every kind a hit may have, the library documents' 文件 included (labels in the page's language)
+        "kind_labels": dict(all_kinds()),
         "facet_params": {field: param for param, field in api_params.FILTER_PARAMS.items()} | {"locale": "locale"},
         "language_names": dict(getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", ())),
         "base_query": urlencode(base),

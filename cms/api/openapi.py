@@ -473,10 +473,10 @@ def kind_description(description: str) -> str:
     from django.conf import settings
     from django.utils import translation
 
-    from search.documents import kinds
+    from search.documents import all_kinds
 
     with translation.override(settings.LANGUAGE_CODE):  # the committed schema is the same everywhere
-        labels = ", ".join(f"`{code}` {label}" for code, label in kinds())
+        labels = ", ".join(f"`{code}` {label}" for code, label in all_kinds())
     return f"{description}: {labels}"
 
 
@@ -547,16 +547,17 @@ def search_components() -> dict:
             "only `<mark>` elements (the matched words) are markup.",
             "required": ["id", "kind", "title", "title_html", "snippet_html", "score", "url", "date", "source", "page"],
             "properties": {
-                "id": {"type": "string", "pattern": "^page:[0-9]+$", "description": "`page:<page id>`"},
+                "id": {"type": "string", "pattern": "^(page|document):[0-9]+$",
+                       "description": "`page:<page id>`, or `document:<document id>` for a library document (kind `document`)"},
                 "kind": {"type": "string", "enum": list(p.kinds()), "description": kind_description("the kind of content")},
                 "title": {"type": "string"},
                 "title_html": {"type": "string"},
                 "snippet_html": {"type": "string"},
                 "score": {"type": "number"},
-                "url": {"type": "string", "description": "the page on the site"},
+                "url": {"type": "string", "description": "the page on the site, or the document's download view (`/documents/<id>/<name>`)"},
                 "date": nullable({"type": "string", "format": "date"}),
-                "source": nullable({"type": "string", "description": "the attachment the snippet is from"}),
-                "page": nullable({"type": "integer", "description": "the attachment page the snippet is from"}),
+                "source": nullable({"type": "string", "description": "the attachment (or document file) the snippet is from"}),
+                "page": nullable({"type": "integer", "description": "the attachment's or document's page the snippet is from"}),
             },
             "additionalProperties": False,
         },

@@ -59,10 +59,10 @@ def locale_codes() -> tuple[str, ...]:
 
 
 def kinds() -> tuple[str, ...]:
-    """The search kinds' codes, sorted (the page models say which they are)."""
-    from search.documents import kinds as search_kinds
+    """The search kinds' codes, sorted (the page models say which they are; library documents are 文件)."""
+    from search.documents import all_kinds
 
-    return tuple(sorted(code for code, _label in search_kinds()))
+    return tuple(sorted(code for code, _label in all_kinds()))
 
 
 def province_names() -> dict[str, str]:

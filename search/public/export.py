@@ -8,6 +8,13 @@ restrictions, secrecy-review records). A document the second does not call publi
 with :class:`PublicExportError` before anything is switched: members-only, 内部, secrecy-held pages,
 drafts, expired or unpublished pages never reach the bundle.
 
+Library documents of their own (``search.documents``' ``document:<pk>``) go in when their effective
+audience is public *and* a public page uses them, so the static site, which publishes the files its
+pages link to, has the file the hit leads to (a public file no page links to is not on the static site,
+so it stays out); each is checked again against the publisher's own recomputation of
+public files (``deploy.checks``: the editor's choice and the uses by independently public pages, the
+secrecy records). A members-only, 内部, secrecy-held or draft-only file never reaches the bundle.
+
 The bundle's layout and writing are in :mod:`search.public.bundle` (no Django).
 """
 
@@ -45,7 +52,8 @@ class ExportResult:
 
 
 def public_documents() -> Iterator[SearchDocument]:
-    """The search documents of every public page, by the visibility rule."""
+    """The search documents of every public page, then of every public library document a public page
+    uses, by the visibility rule."""
     from cms import visibility
     from search.documents import indexed_models, page_to_document
 
@@ -59,15 +67,58 @@ def public_documents() -> Iterator[SearchDocument]:
                 doc = page_to_document(page, audience=visibility.Audience.PUBLIC.value)
                 if doc is not None:
                     yield doc
+    yield from public_file_documents(rule)
 
 
-def checked(docs: Iterator[SearchDocument], public_ids: set[int]) -> Iterator[SearchDocument]:
-    """``docs``, refusing any whose page the publisher's own check does not call public."""
-    from search.documents import page_id_of
+def public_file_documents(rule=None) -> Iterator[SearchDocument]:
+    """The search documents of the public library documents of their own that a public page uses (the
+    static site publishes those: a file no public page links to is not there for a hit to lead to)."""
+    from wagtail.documents import get_document_model
+    from wagtail.models import Page
 
+    from cms import visibility
+    from media.audience import public_files, used_by
+    from search.documents import file_to_document, files_of_their_own
+
+    rule = rule if rule is not None else visibility.Rule()
+    model = get_document_model()
+    files = files_of_their_own(public_files(model).filter(used_by(model, Page.objects.filter(rule.public()))))
+    ids = list(files.values_list("pk", flat=True).order_by("pk"))
+    for start in range(0, len(ids), 200):
+        for document in model.objects.filter(pk__in=ids[start : start + 200]).order_by("pk"):
+            doc = file_to_document(document, visibility.Audience.PUBLIC.value)
+            if doc is not None:
+                yield doc
+
+
+def independently_public_files(public_ids: set[int]) -> set[int]:
+    """The library documents the publisher's own check calls public (``deploy.checks``: worked out from
+    the rows and the independently public pages, not through ``media.audience``)."""
+    from wagtail.documents import get_document_model
+
+    from deploy.checks import _independently_public_files
+
+    model = get_document_model()
+    return _independently_public_files(model, set(model.objects.values_list("pk", flat=True)), public_ids)
+
+
+def checked(
+    docs: Iterator[SearchDocument], public_ids: set[int], public_files: Callable[[], set[int]] | None = None
+) -> Iterator[SearchDocument]:
+    """``docs``, refusing any whose page (or library document) the publisher's own check does not call
+    public. ``public_files``: the independently public documents, asked for at the first file."""
+    from search.documents import file_pk_of, page_id_of
+
+    files: set[int] | None = None
     for doc in docs:
-        page_id = page_id_of(doc.id)
-        if doc.audience != "public" or page_id is None or page_id not in public_ids:
+        page_id, file_pk = page_id_of(doc.id), file_pk_of(doc.id)
+        if file_pk is not None:
+            if files is None:
+                files = public_files() if public_files is not None else set()
+            public = file_pk in files
+        else:
+            public = page_id is not None and page_id in public_ids
+        if doc.audience != "public" or not public:
             raise PublicExportError(f"{doc.id} is not public by the publisher's secrecy check; the export was stopped.")
         yield doc
 
@@ -107,9 +158,10 @@ def export_public_search(
 
     started = time.monotonic()
     began = dt.datetime.now(dt.UTC)
+    public_ids = independently_public_ids()
     written = write_release(
         dest,
-        checked(public_documents(), independently_public_ids()),
+        checked(public_documents(), public_ids, lambda: independently_public_files(public_ids)),
         analyzer=current_analyzer(),
         ranking=engine_ranking(),
         choices=choices(),

@@ -10,7 +10,7 @@ import json
 
 from django import template
 
-from search.documents import kinds
+from search.documents import all_kinds
 
 register = template.Library()
 
@@ -18,10 +18,10 @@ register = template.Library()
 @register.simple_tag
 def search_kinds_json() -> str:
     """``[[code, label], ...]`` in display order, as JSON for a data attribute read by ``search.js``."""
-    return json.dumps(kinds(), ensure_ascii=False)
+    return json.dumps(all_kinds(), ensure_ascii=False)
 
 
 @register.filter
 def kind_label(code: str) -> str:
     """The label of a kind code (the code itself for a kind no page type declares any more)."""
-    return dict(kinds()).get(code, code)
+    return dict(all_kinds()).get(code, code)

@@ -20,7 +20,7 @@ from wagtail.models import Page, get_page_models
 
 from cms import visibility
 from search import documents, indexing
-from search.documents import declaration_errors, indexed_models, kinds, page_to_document, project_page_models
+from search.documents import all_kinds, declaration_errors, indexed_models, kinds, page_to_document, project_page_models
 from tests.factories import RedExhibitionPageFactory, build_site, publish
 
 IN_MEMORY = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"IN_MEMORY": True}}}
@@ -117,7 +117,7 @@ def test_the_api_schema_lists_every_kind():
     enums = search_kind_enums(build_schema())
     assert len(enums) >= 2, "the search endpoint's kind parameter and result field should both list the kinds"
     for enum in enums:
-        assert sorted(enum) == sorted(code for code, _label in kinds())
+        assert sorted(enum) == sorted(code for code, _label in all_kinds())  # the pages' kinds and 文件
 
 
 @override_settings(SHUYUAN_SEARCH=IN_MEMORY, SHUYUAN_SEARCH_RATE_LIMIT=(1000, 60))
@@ -157,7 +157,7 @@ class KindsReachEveryOutputTests(TestCase):
         self.assertIsNotNone(attribute)
         from html import unescape
 
-        self.assertEqual(json.loads(unescape(attribute.group(1))), [list(kind) for kind in kinds()])
+        self.assertEqual(json.loads(unescape(attribute.group(1))), [list(kind) for kind in all_kinds()])
 
     def test_each_kind_builds_its_document_from_its_model(self):
         material = self.tree.materials[0]

@@ -62,7 +62,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Done: {embedded} embedded, {pruned} dropped for documents no longer indexed."))
 
     def _update(self) -> None:
-        from search.documents import expected_ids, page_id_of
+        from search.documents import expected_ids, file_pk_of, page_id_of
 
         report = indexing.check()
         if not report.healthy:
@@ -79,6 +79,10 @@ class Command(BaseCommand):
         for start in range(0, len(ids), 100):
             indexing.update_pages(ids[start : start + 100])
             self.stdout.write(f"  updated {min(start + 100, len(ids))}/{len(ids)} out-of-date documents")
+        files = [pk for pk in map(file_pk_of, report.missing + report.stale) if pk is not None]
+        for start in range(0, len(files), 100):
+            indexing.update_files(files[start : start + 100])
+            self.stdout.write(f"  updated {min(start + 100, len(files))}/{len(files)} out-of-date library documents")
         self.stdout.write(self.style.SUCCESS(f"Index up to date ({len(expected_ids())} documents expected)."))
         self._vectors()
 
