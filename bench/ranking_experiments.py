@@ -1,12 +1,14 @@
 """The shipped ranking beside its variants on STARD, on both query halves: word matching and the
-semantic re-ranking stage (search/semantic.py).
+hybrid stage (search/semantic.py: candidates by meaning, fusion, re-ranking).  The stage's own
+parameters are chosen by cross-validation in ``python -m bench.search_quality``; these rows show
+single changes beside them.
 
     python -m bench.ranking_experiments [--corpus C] [--queries Q] [--qrels R]
 
 Every row goes through the real engine (SearchDocument -> rebuild, engine.search, with the real
 re-ranker and model where the row says so) with one change of OPTIONS or input, and prints MRR@10
 on all judged queries and on the even and odd query ids separately (tuning that helps one half
-only is noise).  Vectors are computed once (about 80 s on 2 cores) and shared by the rows.  Two
+only is noise).  Vectors are computed once and cached on disk (bench.search_quality's cache).  Two
 rows are not rankings one could ship but bounds or references:
 
 - ``oracle (words only)`` indexes, for half of the queries, the question text itself as extra
@@ -30,14 +32,13 @@ PLAIN = {"BIGRAM_WEIGHT": 0, "CHAR_WEIGHT": 0, "PHRASE_BOOST": 0, "PAIR_BOOST": 
 
 #: (label, engine OPTIONS, re-ranker options or None for words only)
 VARIANTS: list[tuple[str, dict, dict | None]] = [
-    ("shipped (words + semantic re-rank)", {}, {}),
+    ("shipped (words + meaning, fused, re-ranked)", {}, {}),
     ("words only (shipped word ranking)", {}, None),
+    ("re-rank in place (no candidates by meaning)", {}, {"vector_depth": 0}),
     ("plain BM25", PLAIN, None),
-    ("plain BM25 + semantic re-rank", PLAIN, {}),
-    ("re-rank weight 0.5 (equal)", {}, {"weight": 0.5}),
-    ("re-rank weight 0.4", {}, {"weight": 0.4}),
-    ("re-rank weight 0.8", {}, {"weight": 0.8}),
-    ("re-rank window 30", {}, {"window": 30}),
+    ("plain BM25 + hybrid stage", PLAIN, {}),
+    ("hybrid, reciprocal-rank fusion k=60", {}, {"rrf_k": 60}),
+    ("hybrid, first passage only", {}, {"_first_passage": True}),
     ("no character field", {"CHAR_WEIGHT": 0}, None),
     ("character field x2", {"CHAR_WEIGHT": 4.0}, None),
     ("no bigram field", {"BIGRAM_WEIGHT": 0}, None),
@@ -87,17 +88,21 @@ def main(argv: list[str] | None = None) -> int:
     judged = [q for q in queries if qrels.get(q)]
     halves = {parity: [q for q in judged if int(q) % 2 == parity] if all(q.isdigit() for q in judged) else [] for parity in (0, 1)}
     rows = []
+    from bench.search_quality import REPO, DiskCachedEmbedder
     from search.backends.reranked import RerankedSearchBackend
     from search.semantic import E5Embedder, MemoryVectorStore, Reranker
 
-    embedder, store = E5Embedder(), MemoryVectorStore()
+    embedder, store, first = DiskCachedEmbedder(E5Embedder(), REPO / "var" / "vector-cache.sqlite3"), MemoryVectorStore(), MemoryVectorStore()
     Reranker(embedder, store).embed(docs, progress=lambda done, total: print(f"\r  vectors {done}/{total}", end="", file=sys.stderr), total=len(docs))
+    Reranker(embedder, first, max_passages=1).embed(docs)
     print(file=sys.stderr)
     for name, options, rerank in VARIANTS:
         backend = backend_for(options, args.stopwords)
         backend.rebuild(iter(docs))
         if rerank is not None:
-            backend = RerankedSearchBackend(backend, Reranker(embedder, store, **rerank))
+            rerank = dict(rerank)
+            vectors = first if rerank.pop("_first_passage", False) else store
+            backend = RerankedSearchBackend(backend, Reranker(embedder, vectors, **rerank))
         rows.append((name, mrr(backend, queries, qrels, judged), *(mrr(backend, queries, qrels, halves[p]) for p in (0, 1))))
         print(f"  {name}: done", file=sys.stderr, flush=True)
     # oracle: one half's questions become text of their relevant articles; measure the other half

@@ -96,14 +96,19 @@ class ExtractedText(models.Model):
 
 
 class SearchVector(models.Model):
-    """A document's embedding for semantic re-ranking (search.semantic), with a digest of the text it was computed from."""
+    """One passage's embedding for semantic retrieval (search.semantic): a document has one row per
+    passage (``passage`` 0, 1, …), each with the digest of all of the document's passages, so a
+    changed text is noticed and its rows replaced together."""
 
-    document_id = models.CharField(max_length=64, unique=True)
+    document_id = models.CharField(max_length=64)
+    passage = models.PositiveSmallIntegerField(default=0)
     model = models.CharField(max_length=64)
     digest = models.CharField(max_length=40)
     vector = models.BinaryField()
-    updated_at = models.DateTimeField(auto_now=True)
+    # indexed: the in-process vector index reads max(updated_at) to notice new vectors cheaply
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         verbose_name = _("语义向量")
         verbose_name_plural = _("语义向量")
+        constraints = [models.UniqueConstraint(fields=["document_id", "passage"], name="search_vector_passage")]

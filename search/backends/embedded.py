@@ -510,12 +510,55 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             raise SearchUnavailable(f"search failed: {exc}") from exc
         stored = [searcher.doc(addr) for _, addr in result.hits]
         candidates = [(doc.get_first("id"), float(key)) for doc, (key, _) in zip(stored, result.hits, strict=True)]
-        return RankedWindow(total=result.count, facets=facets, candidates=candidates, context=(stored, result.hits, highlight_terms))
+        by_id = {doc_id: doc for (doc_id, _), doc in zip(candidates, stored, strict=True)}
+        return RankedWindow(total=result.count, facets=facets, candidates=candidates, context=(by_id, highlight_terms))
 
     def window_hits(self, query: SearchQuery, terms: QueryTerms, window: RankedWindow, picks: Sequence[int]) -> list[SearchHit]:
-        stored, scored, highlight_terms = window.context
+        """The page's hits; a candidate the word window did not read (found by meaning, by a hybrid
+        stage) is read by id under the visibility filter, and its snippet is the start of its text
+        when no word of the question is in it.  Scores are the candidates'."""
+        stored, highlight_terms = window.context if window.context is not None else ({}, None)
+        if highlight_terms is None:
+            prepared = self._prepare(query, terms)
+            highlight_terms = prepared[3] if prepared is not None else set()
+        page = [window.candidates[i] for i in picks]
+        missing = [doc_id for doc_id, _ in page if doc_id not in stored]
+        if missing:
+            stored = {**stored, **self._by_id(query, missing)}
         # display data (JSON with every attachment's text) only for the page's hits
-        return [self._hit(stored[i], json.loads(stored[i].get_first("payload")), scored[i][0], highlight_terms, False) for i in picks]
+        return [
+            self._hit(stored[doc_id], json.loads(stored[doc_id].get_first("payload")), score, highlight_terms, False)
+            for doc_id, score in page
+            if doc_id in stored
+        ]
+
+    def _id_query(self, query: SearchQuery, ids: Sequence[str]) -> tantivy.Query:
+        """``ids`` AND the same filter clauses (audiences, locale, filters, dates) as the word query."""
+        return Query.boolean_query([*self._filter_clauses(query), (Occur.Must, Query.term_set_query(self.schema, "id", list(ids)))])
+
+    def _by_id(self, query: SearchQuery, ids: Sequence[str]) -> dict[str, tantivy.Document]:
+        if not query.audiences or not ids:
+            return {}
+        searcher = self._open().searcher()
+        result = searcher.search(self._id_query(query, ids), len(ids), count=False)
+        docs = (searcher.doc(addr) for _, addr in result.hits)
+        return {doc.get_first("id"): doc for doc in docs}
+
+    def admitted_ids(self, query: SearchQuery, ids: Sequence[str]) -> list[str]:
+        """Those of ``ids`` the query's filters admit, decided by tantivy (id terms AND the filters)."""
+        if not query.audiences or not ids:
+            return []
+        searcher = self._open().searcher()
+        result = searcher.search(self._id_query(query, ids), len(ids), count=False)
+        found = {searcher.doc(addr).get_first("id") for _, addr in result.hits}
+        return [doc_id for doc_id in ids if doc_id in found]
+
+    def facet_counts(self, query: SearchQuery, ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+        """``query.facets`` counted over those of ``ids`` the query's filters admit (a hybrid stage
+        adds the candidates it found by meaning to the word matches' facets)."""
+        if not query.audiences or not ids or not query.facets:
+            return {}
+        return self._facets(self._open().searcher(), self._id_query(query, ids), query.facets)
 
     def _hit(self, stored: tantivy.Document, payload: dict[str, Any], key: Any, terms: set[str], by_date: bool) -> SearchHit:
         sections = [("", None, (stored.get_first("text") or b"").decode())]

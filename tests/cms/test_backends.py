@@ -136,15 +136,26 @@ def test_every_engine_reads_the_shared_ranking_options_alike():
 
 # -- re-ranking wraps any engine -----------------------------------------------------------------------
 class ReversingReranker:
-    """A stand-in re-ranker (no model): reverses the window, for questions of 2 letters or more."""
+    """A stand-in for the hybrid stage (no model, no vectors): reverses the window of word hits, for
+    questions of 2 letters or more."""
 
     window = 3
+    vector_depth = 0
+
+    def __init__(self):
+        self.listeners = []
 
     def applies(self, query, terms):
         return query.sort == "relevance" and bool(terms.text) and query.offset < self.window
 
-    def order(self, q, candidates):
-        return list(reversed(range(len(candidates))))
+    def query_vector(self, q):
+        return None
+
+    def widens(self, terms):
+        return False
+
+    def arrange(self, words, vectors, sims):
+        return [*reversed(words[: self.window]), *words[self.window :]], []
 
 
 DOCS = [
@@ -203,13 +214,13 @@ def test_the_wrapper_reorders_the_window_of_the_elasticsearch_engine():
 def test_the_loader_wraps_the_declared_engine_and_never_attaches_a_reranker():
     from unittest import mock
 
-    from search.semantic import E5Embedder
+    from search.semantic import TUNED, E5Embedder
 
     declared = {"default": {**IN_MEMORY, "RERANK": {"BACKEND": "search.semantic.E5Reranker", "OPTIONS": {"STORE": "memory", "WINDOW": 7}}}}
     with mock.patch.object(E5Embedder, "available", staticmethod(lambda: "")), override_settings(SHUYUAN_SEARCH=declared):
         backend = build_search_backend()
     assert isinstance(backend, RerankedSearchBackend) and isinstance(backend.engine, EmbeddedSearchBackend)
-    assert backend.reranker.window == 7 and backend.reranker.weight == 0.6  # the unset options keep Reranker's defaults
+    assert backend.reranker.window == 7 and backend.reranker.weight == TUNED["weight"]  # the unset options keep the tuned defaults
     assert backend.capabilities == backend.engine.capabilities and backend.engine.reranker is None
     with pytest.raises(AttributeError):
         backend.engine.reranker = backend.reranker  # re-ranking wraps an engine; it is never attached to one

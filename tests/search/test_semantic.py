@@ -1,5 +1,8 @@
 """Semantic re-ranking (search/semantic.py) with the real model: what it changes, what it must not.
 
+Candidates found by meaning (hybrid retrieval) are tested in test_hybrid.py; here ``vector_depth=0``
+where a test is about re-ranking the word matches in place.
+
 The contract suite also runs every engine with re-ranking on (conftest ENGINES ``+rerank``), so
 visibility, snippets, facets and the rest are checked there; these tests are about the ordering
 itself, the vectors' upkeep and the configuration.
@@ -44,7 +47,7 @@ def ids(results) -> list[str]:
 def law(embedder):
     engine = EmbeddedSearchBackend({"IN_MEMORY": True})
     engine.rebuild(LAW)
-    reranker = Reranker(embedder, MemoryVectorStore())
+    reranker = Reranker(embedder, MemoryVectorStore(), vector_depth=0)
     reranker.embed(LAW)
     return engine, reranker
 
@@ -82,7 +85,7 @@ def test_pages_of_the_reranked_window_never_repeat_or_skip_a_hit(embedder):
     engine.rebuild(docs)
     q = "支部怎样做好党员教育工作"
     plain = engine.search(SearchQuery(q=q, page_size=100, facets=["kind"]))
-    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore(), window=20))
+    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore(), window=20, vector_depth=0))
     reranked.reranker.embed(docs)
     seen: list[str] = []
     page = 1
@@ -159,7 +162,7 @@ def test_elasticsearch_fetches_the_window_then_the_page_under_the_same_filters(e
     engine = ElasticsearchSearchBackend(
         {"URLS": ["http://es.invalid:9200"], "INDEX": "shuyuan", "CLIENT_OPTIONS": {"node_class": RecordingNode}}
     )
-    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore(), window=50))
+    reranked = RerankedSearchBackend(engine, Reranker(embedder, MemoryVectorStore(), window=50, vector_depth=0))
     reranked.reranker.embed(LAW)
     scores = {"page:2": 13.8, "page:4": 10.2, "page:1": 3.1}
 
@@ -181,7 +184,9 @@ def test_elasticsearch_fetches_the_window_then_the_page_under_the_same_filters(e
         res = reranked.search(SearchQuery(q=QUESTION, page_size=2, facets=["kind"]))
     finally:
         RecordingNode.responder = None
-    window, page = [r.body for r in RecordingNode.requests if r.path.split("?")[0].endswith("/_search")]
+    searches = [r.body for r in RecordingNode.requests if r.path.split("?")[0].endswith("/_search")]
+    window = next(b for b in searches if b.get("_source") == ["id"])
+    page = next(b for b in searches if any("terms" in f and "id" in f["terms"] for f in b["query"]["bool"]["filter"]))
     assert window["size"] == 50 and window["from"] == 0 and window["_source"] == ["id"] and "kind" in window["aggs"]
     expected = [list(scores)[i] for i in reranked.reranker.order(QUESTION, list(scores.items()))][:2]
     assert ids(res) == expected and "page:1" in expected
@@ -226,7 +231,7 @@ class StoredVectorTests(TestCase):
         out = io.StringIO()
         call_command("search_index", "rebuild", stdout=out)
         self.assertIn("embedded", out.getvalue())
-        self.assertEqual(SearchVector.objects.count(), len(expected_ids()))
+        self.assertEqual(SearchVector.objects.filter(passage=0).count(), len(expected_ids()))
 
         with self.captureOnCommitCallbacks(execute=True):
             page = StudyMaterialPageFactory(parent=self.tree.library, title="劳动者解除劳动合同的经济补偿")
@@ -252,4 +257,4 @@ class StoredVectorTests(TestCase):
         self.assertIn("Done: 0 embedded, 0 dropped", out.getvalue())  # a re-run has nothing left to do
         out = io.StringIO()
         call_command("search_index", "check", stdout=out)
-        self.assertIn(f"vectors:   {SearchVector.objects.count()}", out.getvalue())
+        self.assertIn(f"vectors:   {SearchVector.objects.filter(passage=0).count()}", out.getvalue())
