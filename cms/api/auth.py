@@ -39,11 +39,14 @@ def revoke_family(family: uuid.UUID) -> int:
 
 
 class StrictCharField(serializers.CharField):
-    """A JSON string, as the schema says: DRF's CharField would also take a number and turn it into one."""
+    """A JSON string, as the schema says: DRF's CharField would also take a number and turn it into one,
+    and would measure ``max_length`` after trimming whitespace, where the schema counts every character."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
