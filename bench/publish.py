@@ -56,12 +56,14 @@ def prepare_data(pages: int, data_dir: Path) -> Path:
     reviewed = var / "REVIEWED"
     if marker.exists():
         sh(["migrate", "-v0"], env)  # a cached data set made before newer migrations
+        sh(["createcachetable"], env)
     else:
         shutil.rmtree(var, ignore_errors=True)
         var.mkdir(parents=True)
         t = time.monotonic()
         print(f"building the data set: load_demo --pages {pages} into {var} ...", flush=True)
         sh(["migrate", "-v0"], env)
+        sh(["createcachetable"], env)  # the rate limiter's cache table (settings: shuyuan_cache)
         sh(["load_demo", "--pages", str(pages)], env)
         marker.write_text(f"{time.monotonic() - t:.0f}s\n")
     if not reviewed.exists():
@@ -462,7 +464,7 @@ def main(argv=None) -> None:
                      f"({', '.join(f'{n} {k}' for k, n in sorted(by_kind.items()))}), "
                      f"{'none outside the affected pages' if not stray else f'{len(stray)} outside: {stray[:3]}'}; "
                      f"{run.rendered} pages rendered, {run.deleted} deleted, {len(PurgeListener.received)} URLs "
-                     f"purged; cpu {cpu:.2f} s; {run.timings}"))
+                     f"purged; cpu {cpu:.2f} s; load {os.getloadavg()[0]:.1f}; {run.timings}"))
 
     def unchanged(target, label):
         counting = Counting(target)
@@ -474,7 +476,7 @@ def main(argv=None) -> None:
         rows.append(("shuyuan", f"re-publish unchanged (incremental) → {label}", f"{dt:.2f} s", "-", GOAL_NOOP,
                      verdict(ok),
                      f"{run.uploaded} uploads, {counting.per_object} per-object requests, {counting.requests} "
-                     f"requests in all (manifest + journal reads); cpu {cpu:.2f} s"))
+                     f"requests in all (manifest + journal reads); cpu {cpu:.2f} s; load {os.getloadavg()[0]:.1f}"))
 
     try:
         n_public = Page.objects.live().public().count()

@@ -11,10 +11,13 @@ public, or it follows its pages and a public page uses it).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
+from operator import itemgetter
 from urllib.parse import unquote, urlsplit
 
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db import connections
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from wagtail.models import Locale, Page, PageViewRestriction, Site
 
@@ -28,27 +31,58 @@ class SecrecyError(Exception):
     """The build contains something that must never be public. Nothing was uploaded."""
 
 
-def independently_public_ids() -> set[int]:
-    """Live, unexpired pages with no view restriction and no unpublished or expired page above them."""
-    restricted = [p for p in PageViewRestriction.objects.values_list("page__path", flat=True)]
+#: (pk, path, live, expired, depth, live_revision_id, locale_id, translation_key) of a page
+_ROW = "pk", "path", "live", "expire_at", "depth", "live_revision_id", "locale_id", "translation_key"
+
+
+def _page_rows() -> list[tuple]:
+    """Every page's row, in tree order (a page's descendants follow it): one query for all the checks.
+    ``expire_at`` is read as whether the page has expired, ``live`` as a truth value."""
     now = timezone.now()
-    rows = list(Page.objects.values_list("pk", "path", "live", "expire_at", "depth").order_by("path"))
-    held = secrecy_held_ids()
-    hidden = tuple(restricted) + tuple(
-        path for pk, path, live, expire_at, depth in rows
-        if depth > 1 and (not live or (expire_at is not None and expire_at <= now) or pk in held)
-    )
+    expired = Case(When(expire_at__lte=now, then=Value(True)), default=Value(False), output_field=BooleanField())
+    fields = [f for f in _ROW if f != "expire_at"]
+    rows = _raw_rows(Page.objects.annotate(expired_now=expired).values_list(*fields, "expired_now").order_by("path"))
+    rows = [(pk, path, live, expired, *rest) for pk, path, live, *rest, expired in rows]
+    # the scans rely on code-point order whatever the database's collation (already sorted: linear time)
+    rows.sort(key=itemgetter(1))
+    return rows
+
+
+def _raw_rows(queryset) -> list[tuple]:
+    """The rows of a ``values_list`` query (model fields first, then annotations, in that order), as the
+    database driver returns them: without Django's per-value converters, which cost more than the query
+    on a site of 100,000 pages (a UUID object per translation key, a datetime per expiry date)."""
+    sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def independently_public_ids(rows: list[tuple] | None = None) -> set[int]:
+    """Live, unexpired pages with no view restriction and no unpublished or expired page above them.
+
+    One pass over the pages in tree order: a page that hides its subtree (restricted, or below the site
+    root and unpublished, expired or held by the secrecy review) is the current hidden prefix until the
+    scan leaves its subtree (in ``path`` order, a page's descendants come right after it)."""
+    rows = _page_rows() if rows is None else rows
+    restricted = set(PageViewRestriction.objects.values_list("page__path", flat=True))
+    held = secrecy_held_ids(rows)
     public = set()
-    for pk, path, live, expire_at, _depth in rows:
-        if not live or (expire_at is not None and expire_at <= now):
+    hiding = None  # the path of the hidden page whose subtree the scan is in
+    for pk, path, live, expired, depth, *_rest in rows:
+        if hiding is not None and path.startswith(hiding):
             continue
-        if hidden and path.startswith(hidden):
+        hiding = None
+        down = not live or expired
+        if path in restricted or (depth > 1 and (down or pk in held)):
+            hiding = path
             continue
-        public.add(pk)
-    return public - _copies_of_hidden_sources(public)
+        if not down:
+            public.add(pk)
+    return public - _copies_of_hidden_sources(public, rows)
 
 
-def secrecy_held_ids() -> set[int]:
+def secrecy_held_ids(rows: list[tuple] | None = None) -> set[int]:
     """Live pages the secrecy review has not cleared, recomputed from the review records (the newest
     record of each page's live revision), not from the hold the visibility rule reads. A live page
     with no record of its live state (published before the review existed, or by a path that skipped
@@ -57,28 +91,37 @@ def secrecy_held_ids() -> set[int]:
     from cms.secrecy.review import is_reviewable
     from cms.secrecy.scanner import Vocabulary, scan_page
 
-    live = dict(Page.objects.filter(live=True, depth__gt=1).values_list("pk", "live_revision_id"))
-    latest: dict[tuple[int, int | None], bool] = {}
-    # the records of live pages (a join, not a list of every live page's id), and whether each has
-    # findings (the hold depends on that alone: no need to decode every record's findings)
-    records = SecrecyReview.objects.filter(page__live=True, page__depth__gt=1).order_by("pk").annotate(
-        has_findings=ExpressionWrapper(~Q(findings=[]), output_field=BooleanField())
+    if rows is None:
+        live = dict(Page.objects.filter(live=True, depth__gt=1).values_list("pk", "live_revision_id"))
+    else:
+        live = {row[0]: row[5] for row in rows if row[2] and row[4] > 1}
+    latest: dict[int, bool] = {}
+    # the records of live pages' live revisions (a join, not a list of every live page's id), newest
+    # last, and whether each has findings (the hold depends on that alone: no need to decode them)
+    records = (
+        SecrecyReview.objects.filter(page__live=True, page__depth__gt=1)
+        .filter(Q(revision_id=F("page__live_revision_id"))
+                | Q(revision__isnull=True, page__live_revision__isnull=True))
+        .order_by("pk")
+        .annotate(has_findings=ExpressionWrapper(~Q(findings=[]), output_field=BooleanField()))
     )
-    for page_id, revision_id, classification, has_findings, decision in records.values_list(
-        "page_id", "revision_id", "classification", "has_findings", "decision"
+    for page_id, revision_id, classification, decision, has_findings in _raw_rows(
+        records.values_list("page_id", "revision_id", "classification", "decision", "has_findings")
     ):
-        latest[(page_id, revision_id)] = held(classification, [True] if has_findings else [], decision)
-    result = {pk for pk, revision_id in live.items() if latest.get((pk, revision_id))}
-    unknown = [pk for pk, revision_id in live.items() if (pk, revision_id) not in latest]
+        if live.get(page_id, 0) == revision_id:  # (the page's row and the record read a moment apart)
+            latest[page_id] = held(classification, [True] if has_findings else [], decision)
+    result = {pk for pk, is_held in latest.items() if is_held}
+    unknown = [pk for pk in live if pk not in latest]
     if unknown:
         vocabulary = Vocabulary.load()
-        for page in Page.objects.filter(pk__in=unknown).specific():
-            if is_reviewable(page) and held(page.classification, scan_page(page, vocabulary), ""):
-                result.add(page.pk)
+        for i in range(0, len(unknown), 500):
+            for page in Page.objects.filter(pk__in=unknown[i : i + 500]).specific():
+                if is_reviewable(page) and held(page.classification, scan_page(page, vocabulary), ""):
+                    result.add(page.pk)
     return result
 
 
-def _copies_of_hidden_sources(public: set[int]) -> set[int]:
+def _copies_of_hidden_sources(public: set[int], rows: list[tuple] | None = None) -> set[int]:
     """Translations (and everything below them) of a source-language page that is not public: a
     translation is never more public than its source."""
     from django.conf import settings
@@ -86,38 +129,72 @@ def _copies_of_hidden_sources(public: set[int]) -> set[int]:
     source = Locale.objects.filter(language_code=settings.LANGUAGE_CODE).values_list("pk", flat=True).first()
     if source is None:
         return set()
-    rows = list(Page.objects.values_list("pk", "path", "locale_id", "translation_key"))
-    hidden_keys = {key for pk, _path, locale, key in rows if locale == source and pk not in public}
-    hidden = tuple(path for _pk, path, locale, key in rows if locale != source and key in hidden_keys)
-    return {pk for pk, path, _locale, _key in rows if hidden and path.startswith(hidden)}
+    rows = _page_rows() if rows is None else rows
+    hidden_keys = {row[7] for row in rows if row[6] == source and row[0] not in public}
+    out, hiding = set(), None
+    for pk, path, *_mid, locale, key in rows:  # tree order: a hidden copy's subtree follows it
+        if hiding is not None and path.startswith(hiding):
+            out.add(pk)
+            continue
+        hiding = None
+        if locale != source and key in hidden_keys:
+            hiding = path
+            out.add(pk)
+    return out
+
+
+def hidden_dirs(public: set[int], rows: list[tuple] | None = None) -> set[str]:
+    """The URL folders (object path prefixes, ``zh-hans/news/a/``) of the pages that are not public."""
+    rows = _page_rows() if rows is None else rows
+    hidden = [row[0] for row in rows if row[4] > 1 and row[0] not in public]
+    request = _FakeRequest(Site.get_site_root_paths())
+    locales = {loc.pk: loc for loc in Locale.objects.all()}
+    dirs = set()
+    for i in range(0, len(hidden), 500):
+        for page in Page.objects.filter(pk__in=hidden[i : i + 500]).only(
+            "pk", "path", "url_path", "depth", "locale_id", "live"
+        ):
+            page.locale = locales.get(page.locale_id)
+            parts = page.get_url_parts(request=request)
+            if parts is not None:
+                dirs.add(output_path(parts[2])[: -len("index.html")])
+    return dirs
+
+
+def paths_under(paths: list[str], folders: Iterable[str]) -> list[str]:
+    """The paths (``paths`` sorted) inside any of these folders (``a/b/``), by binary search: the
+    paths of a folder's subtree are contiguous in sorted order."""
+    found = []
+    for folder in sorted(set(folders)):
+        if not folder:  # the site root's folder holds the whole site (its pages are checked by group)
+            continue
+        i = bisect_left(paths, folder)
+        while i < len(paths) and paths[i].startswith(folder):
+            found.append(paths[i])
+            i += 1
+    return found
 
 
 def check_secrecy(manifest: Manifest) -> None:
-    public = independently_public_ids()
+    """Refuse ``manifest`` (``SecrecyError``) if it holds any object of a page that is not public now,
+    under the URL of such a page, or a file that is not public: every entry, whichever publish put it
+    there, against the page table read now."""
+    rows = _page_rows()
+    public = independently_public_ids(rows)
     problems = []
-    for entry in manifest.entries.values():
-        kind, _sep, ident = entry.group.partition(":")
+    bad = set()
+    for group in {entry.group for entry in manifest.entries.values()}:
+        kind, _sep, ident = group.partition(":")
         if kind in ("page", "feed") and ident.isdigit() and int(ident) not in public:
-            problems.append(f"{entry.path} belongs to non-public page {ident}")
+            bad.add(group)
+    if bad:
+        problems += [
+            f"{entry.path} belongs to non-public page {entry.group.partition(':')[2]}"
+            for entry in manifest.entries.values() if entry.group in bad
+        ]
     # objects under the URL of a non-public page
-    root_paths = Site.get_site_root_paths()
-    locales = {loc.pk: loc for loc in Locale.objects.all()}
-
-    request = _FakeRequest(root_paths)
-    hidden_dirs = set()
-    for page in Page.objects.exclude(pk__in=public).filter(depth__gt=1).only(
-        "pk", "path", "url_path", "depth", "locale_id", "live"
-    ):
-        page.locale = locales.get(page.locale_id)
-        parts = page.get_url_parts(request=request)
-        if parts is not None:
-            hidden_dirs.add(output_path(parts[2])[: -len("index.html")])
-    for path in manifest.entries:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            if "/".join(parts[:i]) + "/" in hidden_dirs:
-                problems.append(f"{path} is under the URL of a non-public page")
-                break
+    under = paths_under(sorted(manifest.entries), hidden_dirs(public, rows))
+    problems += [f"{path} is under the URL of a non-public page" for path in sorted(set(under))]
     problems += _non_public_files(manifest, public)
     if problems:
         raise SecrecyError("; ".join(problems[:20]) + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))
@@ -158,7 +235,9 @@ def _non_public_files(manifest: Manifest, public: set[int]) -> list[str]:
     from wagtail.images import get_image_model
 
     problems = []
-    doc_ids = {int(p.split("/")[1]) for p in manifest.entries if re.match(r"documents/\d+/", p)}
+    doc_ids = {
+        int(p.split("/")[1]) for p in manifest.entries if p.startswith("documents/") and re.match(r"documents/\d+/", p)
+    }
     if doc_ids:
         ok = _independently_public_files(get_document_model(), doc_ids, public)
         problems += [f"document {d} is not public" for d in sorted(doc_ids - ok)]

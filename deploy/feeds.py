@@ -217,13 +217,20 @@ def sitemap_languages() -> list[str]:
 
 
 def sitemap_index(request) -> HttpResponse:
+    chunks = {code: [0, *sitemap_chunks(code)] for code in sitemap_languages()}
+    return HttpResponse(sitemap_index_body(chunks), content_type="application/xml; charset=utf-8")
+
+
+def sitemap_index_body(chunks: dict[str, list[int]]) -> str:
+    """The sitemap index listing these sitemap files ({language: chunks, the first included}, in the
+    order of the site's languages). The static publisher writes it from what the target holds."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for code in sitemap_languages():
-        for chunk in [0, *sitemap_chunks(code)]:
+    for code, numbers in chunks.items():
+        for chunk in numbers:
             lines.append(f"<sitemap><loc>{escape(absolute(sitemap_url(code, chunk)))}</loc></sitemap>")
     lines.append("</sitemapindex>\n")
-    return HttpResponse("\n".join(lines), content_type="application/xml; charset=utf-8")
+    return "\n".join(lines)
 
 
 def robots_txt(request) -> HttpResponse:

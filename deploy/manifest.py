@@ -132,7 +132,6 @@ class Manifest:
     def to_bytes(self, remember: bool = True) -> bytes:
         """The manifest's JSON. ``remember``: this is what the target will hold, so ``from_bytes`` may
         answer from it next time (not for copies kept elsewhere, such as an archived release)."""
-        paths = sorted(self.entries)
         data = {
             "version": FORMAT_VERSION,
             "run_id": self.run_id,
@@ -143,19 +142,30 @@ class Manifest:
         }
         if self.release is not None:
             data["release"] = self.release
-        # json.dumps(data) with each entry's text reused from the manifest this process wrote last (an
-        # incremental publish writes the same entries but a few: ~3x faster the second time)
-        global _ENTRY_TEXT
-        texts = [_entry_text(self.entries[p]) for p in paths]
-        _ENTRY_TEXT = dict(zip((self.entries[p] for p in paths), texts, strict=True))
+        # json.dumps(data) with each entry's text reused from the manifest this process serialised last
+        # when it is the very same entry (an incremental publish keeps every entry object but the few it
+        # rebuilt: only those are serialised)
+        global _ENTRY_TEXT, _ENTRY_OF_TEXT, _JOINED
+        known_entry, known_text = _ENTRY_OF_TEXT.get, _ENTRY_TEXT.get
+        if not (
+            len(self.entries) == len(_ENTRY_OF_TEXT) and all(known_entry(p) is e for p, e in self.entries.items())
+        ):  # (the same entries again, e.g. written once more without the finished deletions: as they were)
+            paths = sorted(self.entries)
+            entries = list(map(self.entries.__getitem__, paths))
+            texts = [
+                known_text(p) if known_entry(p) is e else _ENCODER.encode(e.to_json())
+                for p, e in zip(paths, entries, strict=True)
+            ]
+            _ENTRY_TEXT, _ENTRY_OF_TEXT = dict(zip(paths, texts, strict=True)), dict(zip(paths, entries, strict=True))
+            _JOINED = ",".join(texts)
         head, tail = json.dumps(data, ensure_ascii=False, separators=(",", ":")).split('"entries":[]', 1)
-        raw = (head + '"entries":[' + ",".join(texts) + "]" + tail).encode()
+        raw = (head + '"entries":[' + _JOINED + "]" + tail).encode()
         if not remember:
             return raw
         # what from_bytes() will parse when this process reads the manifest back next time
         global _LAST
         _LAST = raw, Manifest(
-            entries={p: self.entries[p] for p in paths},
+            entries=dict(_ENTRY_OF_TEXT),
             run_id=self.run_id,
             created_at=data["created_at"],
             pending_deletions=data["pending_deletions"],
@@ -216,13 +226,12 @@ class Manifest:
 
 #: the manifest bytes this process wrote or read last, and what they parse to
 _LAST: tuple[bytes, Manifest] | None = None
-#: the JSON text of each entry of the manifest this process serialised last
-_ENTRY_TEXT: dict[Entry, str] = {}
-
-
-def _entry_text(entry: Entry) -> str:
-    text = _ENTRY_TEXT.get(entry)
-    return text if text is not None else json.dumps(entry.to_json(), ensure_ascii=False, separators=(",", ":"))
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: {path: JSON text} and {path: entry} of the manifest this process serialised last
+_ENTRY_TEXT: dict[str, str] = {}
+_ENTRY_OF_TEXT: dict[str, Entry] = {}
+#: their texts joined, in path order
+_JOINED = ""
 
 
 @dataclass(slots=True)

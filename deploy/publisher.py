@@ -254,6 +254,17 @@ def _add_site_urls(plan: Plan, renderer: Renderer) -> None:
         renderer.add_url("/", "root", allow_redirect=True)
 
 
+def published_sitemaps(manifest: Manifest) -> dict[str, set[int]]:
+    """{language: the chunks of its sitemap} that ``manifest`` holds (its ``sitemap:`` groups)."""
+    out: dict[str, set[int]] = {}
+    for group in {e.group for e in manifest.entries.values()}:
+        kind, _sep, rest = group.partition(":")
+        if kind == "sitemap" and rest:
+            language, _sep, chunk = rest.partition(":")
+            out.setdefault(language, set()).add(int(chunk or 0))
+    return out
+
+
 def rebuilt_groups(plan: Plan) -> set[str]:
     groups = plan.groups()
     if plan.languages:
@@ -266,7 +277,7 @@ def stale_plan(old: Manifest, overwritten: set[str]) -> Plan:
     published, published pages no longer public (a withdrawn page never stays up), and the objects a
     killed run may have overwritten."""
     plan = Plan()
-    groups = old.groups()
+    groups = {e.group for e in old.entries.values()}
     public_ids = public_page_ids()
     gone = withdrawn_groups(groups, public_ids)
     for pk in appeared_pages(groups, public_ids):
@@ -418,6 +429,8 @@ class Publisher:
         """Render the plan and make the new manifest (the old one with the rebuilt groups replaced)."""
         plan = self.result.plan
         renderer = Renderer(mode=self.render_mode)
+        if not plan.full:
+            renderer.published_sitemaps = published_sitemaps(self.old)
         self.out = renderer.out if plan.is_empty else build(plan, renderer, self.progress)
         self.run.note_build(self.out)
         entries = [obj.entry() for obj in self.out.objects.values()]

@@ -273,7 +273,11 @@ def archive(publisher: Publisher) -> None:
     store = Archive.for_target(publisher.target)
     publisher.new.release = next_number(publisher.old, store)
     bodies = publisher.out.objects
-    store.put_many((e.sha256, bodies[e.path].body) for e in [*publisher.result.diff.uploads, *publisher.repair])
+    uploads = [*publisher.result.diff.uploads, *publisher.repair]
+    # a batch of bodies at a time: a build keeps them compressed (deploy.render.PackedObject), and
+    # 100,000 pages decompressed at once would be about 1.5 GB
+    for start in range(0, len(uploads), 1000):
+        store.put_many((e.sha256, bodies[e.path].body) for e in uploads[start : start + 1000])
 
 
 def record(publisher: Publisher) -> None:

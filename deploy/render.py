@@ -167,6 +167,10 @@ class Renderer:
         #: the build's ``deploy.affected.Plan`` when the publisher gives it (None: render everything asked):
         #: a listing's routes (``Plan.routes``) and the sitemap chunks to rebuild come from it
         self.plan = None
+        #: {language: the chunks of its sitemap the target holds} (the last manifest's ``sitemap:`` groups),
+        #: when the publisher gives them: an incremental build writes the sitemap index from them and the
+        #: chunks it rebuilds, instead of asking the database which chunks of the whole site have pages
+        self.published_sitemaps: dict[str, set[int]] | None = None
         self.static_url = settings.STATIC_URL or "/static/"
         self.media_url = settings.MEDIA_URL or "/media/"
 
@@ -330,22 +334,29 @@ class Renderer:
         sitemap = _LANGUAGE_SITEMAP.fullmatch(url)
         if sitemap and group == sitemap_group(sitemap[1]):
             return self._add_sitemaps(sitemap[1], url, group)
+        if url == "/sitemap.xml" and self._incremental and self.published_sitemaps is not None:
+            return self._add_sitemap_index(url, group)
         self._add_url(url, group, content_type, allow_redirect=allow_redirect)
+
+    @property
+    def _incremental(self) -> bool:
+        return self.plan is not None and not self.plan.full
 
     def _add_sitemaps(self, language: str, url: str, group: str) -> None:
         """A language's sitemap files (``deploy.feeds``): every one, or on an incremental build those of
-        the chunks the plan rebuilds (``Plan.sitemap_chunks``; the others keep their objects)."""
+        the chunks the plan rebuilds (``Plan.sitemap_chunks``; the others keep their objects; a chunk
+        left with no public page of the language has none)."""
         from .feeds import sitemap, sitemap_chunks, sitemap_url
 
-        plan = self.plan
-        wanted = None if plan is None or plan.full else plan.sitemap_chunks()
         self._add_url(url, group)  # the first chunk: always (see Plan.sitemap_chunks)
-        for chunk in sitemap_chunks(language):
-            if wanted is not None and chunk not in wanted:
-                continue
+        chunks = sorted(self.plan.sitemap_chunks() - {0}) if self._incremental else sitemap_chunks(language)
+        for chunk in chunks:
             chunk_url = sitemap_url(language, chunk)
             # the view itself: the CMS's URLconf need not route the later chunks for the build to work
-            response = sitemap(self.request(chunk_url, language), language, chunk)
+            try:
+                response = sitemap(self.request(chunk_url, language), language, chunk)
+            except Http404:  # no public page of this language in that chunk (any more)
+                continue
             self.out.add(
                 RenderedObject(
                     path=output_path(chunk_url), body=self._check(chunk_url, response),
@@ -353,6 +364,32 @@ class Renderer:
                     group=sitemap_group(language, chunk), url=chunk_url,
                 )
             )
+
+    def _add_sitemap_index(self, url: str, group: str) -> None:
+        """The sitemap index of an incremental build: the sitemap files the target holds, with the chunks
+        of the languages this build rebuilt replaced by what it rendered (render them first)."""
+        from .feeds import sitemap_index_body, sitemap_languages
+
+        rebuilt = self.plan.sitemap_chunks() | {0}
+        rendered: dict[str, set[int]] = {}
+        for obj in self.out.objects.values():
+            kind, _sep, rest = obj.group.partition(":")
+            if kind == "sitemap":
+                language, _sep, chunk = rest.partition(":")
+                rendered.setdefault(language, set()).add(int(chunk or 0))
+        chunks = {}
+        for code in sitemap_languages():
+            held = self.published_sitemaps.get(code, set())
+            if code in rendered:
+                held = (held - rebuilt) | rendered[code]
+            chunks[code] = sorted(held | {0})
+        self.out.add(
+            RenderedObject(
+                path=output_path(url), body=sitemap_index_body(chunks).encode(),
+                content_type="application/xml; charset=utf-8", cache_control=self.html_cache, kind=KIND_PAGE,
+                group=group, url=url,
+            )
+        )
 
     def _add_url(self, url: str, group: str, content_type: str | None = None, *, allow_redirect=False):
         response = self.client.get(url)
