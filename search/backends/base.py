@@ -341,6 +341,7 @@ class BaseSearchBackend(abc.ABC):
         """Store (document id, vectors) beside already indexed documents, for engines that answer
         :meth:`vector_window` themselves; ``vectors`` is a 2-D array (one row per passage).
         Unknown ids are ignored.  The default engine keeps no vectors."""
+        return None
 
     @abc.abstractmethod
     def index(self, docs: Iterable[SearchDocument]) -> int:

@@ -20,7 +20,14 @@ from wagtail.models import Page, get_page_models
 
 from cms import visibility
 from search import documents, indexing
-from search.documents import all_kinds, declaration_errors, indexed_models, kinds, page_to_document, project_page_models
+from search.documents import (
+    all_kinds,
+    declaration_errors,
+    indexed_models,
+    kinds,
+    page_to_document,
+    project_page_models,
+)
 from tests.factories import RedExhibitionPageFactory, build_site, publish
 
 IN_MEMORY = {"default": {"BACKEND": "search.backends.embedded", "OPTIONS": {"IN_MEMORY": True}}}
