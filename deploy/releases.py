@@ -334,10 +334,10 @@ class _Now:
     def __init__(self) -> None:
         from cms.secrecy.scanner import Vocabulary
 
-        from .checks import independently_public_ids
+        from .checks import hidden_dirs, independently_public_ids
 
         self.public = independently_public_ids()
-        self.hidden_dirs = _hidden_dirs(self.public)
+        self.hidden_dirs = hidden_dirs(self.public)
         self.vocabulary = Vocabulary.load()
         self.withdrawn: set[str] = set()  # paths of objects left out because their page is not public
 
@@ -373,25 +373,6 @@ class _Now:
                 if finding.kind in STOPPING_FINDINGS:
                     return _("旧版本含保密审查不允许上网的内容（%(kind)s）") % {"kind": finding.kind_label}
         return ""
-
-
-def _hidden_dirs(public: set[int]) -> set[str]:
-    """The URL folders (object path prefixes) of the pages that are not public now."""
-    from wagtail.models import Locale, Page, Site
-
-    from .checks import _FakeRequest
-
-    request = _FakeRequest(Site.get_site_root_paths())
-    locales = {loc.pk: loc for loc in Locale.objects.all()}
-    dirs = set()
-    for page in Page.objects.exclude(pk__in=public).filter(depth__gt=1).only(
-        "pk", "path", "url_path", "depth", "locale_id", "live"
-    ):
-        page.locale = locales.get(page.locale_id)
-        parts = page.get_url_parts(request=request)
-        if parts is not None:
-            dirs.add(output_path(parts[2])[: -len("index.html")])
-    return dirs
 
 
 def _linked_paths(text: str) -> Iterator[str]:

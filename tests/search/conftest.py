@@ -101,6 +101,20 @@ def _cleanup(engine) -> None:
             engine.client.indices.delete(index=",".join(names), ignore_unavailable=True)
 
 
+@pytest.fixture
+def cluster_node():
+    """The recording node in front of a modelled Elasticsearch 8 cluster; the test fails if the API
+    specification refused any body it sent."""
+    from tests.search.es_fake import Cluster, RecordingNode
+
+    RecordingNode.requests, RecordingNode.refused, RecordingNode.server_version = [], [], 8
+    RecordingNode.responder = Cluster()
+    yield RecordingNode
+    refused = list(RecordingNode.refused)
+    RecordingNode.requests, RecordingNode.refused, RecordingNode.responder = [], [], None
+    assert not refused, refused[0][1]
+
+
 @pytest.fixture(params=ENGINES)
 def engine(request, tmp_path, analyzer):
     name, _, rerank = request.param.partition("+")

@@ -17,7 +17,7 @@ import pytest
 
 from search.backends.base import SearchDocument, SearchError, SearchQuery
 from search.backends.elasticsearch import ElasticsearchSearchBackend
-from tests.search.es_fake import Cluster, RecordingNode, default_responder
+from tests.search.es_fake import default_responder
 
 PUBLIC = frozenset({"public"})
 MEMBERS = frozenset({"public", "members"})
@@ -25,13 +25,8 @@ DIMS = 4
 
 
 @pytest.fixture
-def node():
-    RecordingNode.requests, RecordingNode.refused, RecordingNode.server_version = [], [], 8
-    RecordingNode.responder = Cluster()
-    yield RecordingNode
-    refused = list(RecordingNode.refused)
-    RecordingNode.requests, RecordingNode.refused, RecordingNode.responder = [], [], None
-    assert not refused, refused[0][1]
+def node(cluster_node):
+    return cluster_node
 
 
 def make(node, **options) -> ElasticsearchSearchBackend:

@@ -16,7 +16,7 @@ import pytest
 
 from search.backends.base import SearchDocument, SearchQuery
 from search.backends.elasticsearch import ElasticsearchSearchBackend
-from tests.search.es_fake import Cluster, RecordingNode, SpecRefused, spec_validator
+from tests.search.es_fake import SpecRefused, spec_validator
 
 if spec_validator() is None:  # pragma: no cover - depends on the machine
     pytest.skip("../shared/specs/elasticsearch-serverless-openapi.json is absent (the team's shared files): "
@@ -30,13 +30,8 @@ def spec():
 
 
 @pytest.fixture
-def node():
-    RecordingNode.requests, RecordingNode.refused, RecordingNode.server_version = [], [], 8
-    RecordingNode.responder = Cluster()
-    yield RecordingNode
-    refused = list(RecordingNode.refused)
-    RecordingNode.requests, RecordingNode.refused, RecordingNode.responder = [], [], None
-    assert not refused, refused[0][1]
+def node(cluster_node):
+    return cluster_node
 
 
 def make(node, **options) -> ElasticsearchSearchBackend:
