@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from html import escape
 
+from django.conf import settings
 from django.core.cache import cache
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from wagtail import blocks
 from wagtail.api.utils import get_full_url
@@ -32,6 +33,7 @@ from wagtail.rich_text import RichText
 from wagtail.rich_text.rewriters import extract_attrs
 
 from cms import visibility
+from deploy.conf import publish_setting
 from media import audience as file_audience
 
 from .conf import api_setting
@@ -184,8 +186,10 @@ class Resolver:
             self.prefetch_file_audiences(self.documents.values())
         page_ids = self._want_pages - self._loaded_pages
         if page_ids:
-            for page in self.visible_pages().filter(pk__in=page_ids):
-                url = page.get_full_url(self.request)
+            pages = list(self.visible_pages().filter(pk__in=page_ids))
+            self.prefetch_audiences(page.pk for page in pages)
+            for page in pages:
+                url = self.reader_url(page)
                 if url:
                     self.page_urls[page.pk] = url
             self._loaded_pages |= page_ids
@@ -265,17 +269,38 @@ class Resolver:
             for row in rows:
                 row._wagtail_cached_site_root_paths = root_paths
                 self._translations[row.translation_key].append(row)
+            self.prefetch_audiences(row.pk for found in keys for row in self._translations[found])
         return [
             {
                 "id": other.pk,
                 "locale": other.locale.language_code,
                 "title": other.title,
-                "html_url": other.get_full_url(self.request),
+                "html_url": self.reader_url(other),
                 "detail_url": self.full_url(reverse("wagtailapi:pages:detail", args=(other.pk,))),
             }
             for other in self._translations[key]
             if other.pk != page.pk
         ]
+
+    # --- where a reader reads a page --------------------------------------------------------------
+    def reader_url(self, page) -> str | None:
+        """The absolute address where a reader reads ``page`` (the API's ``html_url``), from configured
+        base URLs, never from the request or the Site record's hostname: a public page on the static
+        site (``SHUYUAN_PUBLISH["BASE_URL"]``, behind the CDN), anything else on the CMS's members'
+        pages (``WAGTAILAPI_BASE_URL``, the CMS's own address for members and apps). ``None`` for a page
+        outside every site."""
+        if not hasattr(page, "_wagtail_cached_site_root_paths"):
+            page._wagtail_cached_site_root_paths = self.site_root_paths()
+        try:
+            parts = page.get_url_parts(request=None)
+        except NoReverseMatch:
+            return None
+        if parts is None:
+            return None
+        path = parts[2]
+        public = self.audience_of(page) == visibility.Audience.PUBLIC.value and not self.draft
+        base = publish_setting("BASE_URL") if public else settings.WAGTAILAPI_BASE_URL
+        return base.rstrip("/") + path
 
     # --- audiences of pages ----------------------------------------------------------------------
     def audience_of(self, page) -> str:

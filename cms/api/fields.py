@@ -86,6 +86,14 @@ class AudienceField(_WholeObjectField):
         return _resolver(self).audience_of(instance)
 
 
+class ReaderUrlField(_WholeObjectField):
+    """A page's ``html_url``: where a reader reads it, from the configured base URLs (the static site
+    for public pages, the CMS's members' pages for the rest), whatever host the request came to."""
+
+    def to_representation(self, page):
+        return _resolver(self).reader_url(page)
+
+
 class TranslationsField(_WholeObjectField):
     """The page in the other languages the caller may read: ``[{"id", "locale", "title", "html_url",
     "detail_url"}]``, by language code; restricted, draft or expired translations are left out."""

@@ -545,7 +545,7 @@ def search_components() -> dict:
             "type": "object",
             "description": "One result. `title_html` and `snippet_html` are HTML-escaped text in which "
             "only `<mark>` elements (the matched words) are markup.",
-            "required": ["id", "kind", "title", "title_html", "snippet_html", "score", "url", "date", "source", "page"],
+            "required": ["id", "kind", "title", "title_html", "snippet_html", "score", "url", "html_url", "date", "source", "page"],
             "properties": {
                 "id": {"type": "string", "pattern": "^(page|document):[0-9]+$",
                        "description": "`page:<page id>`, or `document:<document id>` for a library document (kind `document`)"},
@@ -555,6 +555,8 @@ def search_components() -> dict:
                 "snippet_html": {"type": "string"},
                 "score": {"type": "number"},
                 "url": {"type": "string", "description": "the page on the site, or the document's download view (`/documents/<id>/<name>`)"},
+                "html_url": nullable({"type": "string", "description": "`url` made absolute from the configured base URLs: "
+                                      "a public page on the static site, anything else on the CMS (members' pages, download view)"}),
                 "date": nullable({"type": "string", "format": "date"}),
                 "source": nullable({"type": "string", "description": "the attachment (or document file) the snippet is from"}),
                 "page": nullable({"type": "integer", "description": "the attachment's or document's page the snippet is from"}),

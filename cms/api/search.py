@@ -71,10 +71,34 @@ def search(request: HttpRequest) -> HttpResponse:
     outcome = service.search(asked, visibility.audiences_for(request.user), source="api")
     if not outcome.available:
         return errors.retry_later("Search is temporarily unavailable; try again shortly.", 503, 30)
-    response = _json({**outcome.results.as_dict(), "query": asked.q, "sort": asked.sort, "log_id": outcome.log_id})
+    found = outcome.results.as_dict()
+    add_reader_urls(found["results"], request.user)
+    response = _json({**found, "query": asked.q, "sort": asked.sort, "log_id": outcome.log_id})
     if chosen:
         patch_vary_headers(response, ("Accept-Language",))
     return response
+
+
+def add_reader_urls(hits: list[dict], user) -> None:
+    """Give each hit its ``html_url``: the absolute address from the configured base URLs where the
+    caller reads it (a public page on the static site, anything else on the CMS's members' pages and
+    download view), whatever host the request came to. One query, for members only: to the public,
+    every hit is public."""
+    from wagtail.models import Page
+
+    from deploy.conf import publish_setting
+    from search.documents import document_id
+
+    site, cms = publish_setting("BASE_URL").rstrip("/"), settings.WAGTAILAPI_BASE_URL.rstrip("/")
+    pages = {hit["id"] for hit in hits if hit["id"].startswith("page:")}
+    if visibility.Audience.MEMBERS.value in visibility.audiences_for(user) and pages:
+        rule = visibility.Rule()
+        ids = [int(i.partition(":")[2]) for i in pages]
+        public = {document_id(pk) for pk in Page.objects.filter(rule.public(), pk__in=ids).values_list("pk", flat=True)}
+    else:
+        public = pages
+    for hit in hits:
+        hit["html_url"] = (site if hit["id"] in public else cms) + hit["url"] if hit["url"] else None
 
 
 def caller_locale(request: HttpRequest) -> str:

@@ -409,6 +409,7 @@ class PagesViewSet(ApiViewMixin, PagesAPIViewSet):
     def get_field_serializer_overrides(cls, model):
         overrides = super().get_field_serializer_overrides(model)
         overrides["translations"] = api_fields.TranslationsField(read_only=True)
+        overrides["html_url"] = api_fields.ReaderUrlField(read_only=True)
         for name in cls.get_body_fields_names(model):
             if name not in overrides:
                 override = _field_override(model, name)

@@ -136,8 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Every absolute URL the CMS emits starts with a configured base, never with base.py's development
 # address (127.0.0.1): links in notification e-mails and the admin (WAGTAILADMIN_BASE_URL), the API's
 # detail_url and the preview client (WAGTAILAPI_BASE_URL), the static site's feeds, sitemaps and CDN
-# purges (SHUYUAN_PUBLISH["BASE_URL"]). Pages' html_url come from the Wagtail Site records (their
-# hostname and port, set in the admin's Sites).
+# purges (SHUYUAN_PUBLISH["BASE_URL"]). The API's html_url (pages, translations, links inside bodies,
+# search hits) is where a reader reads the page: a public page on the static site (PUBLISH_BASE_URL),
+# anything else on the CMS's members' pages (SHUYUAN_API_BASE_URL), never the request's host.
 WAGTAILADMIN_BASE_URL = _base_url("SHUYUAN_ADMIN_BASE_URL", "WAGTAILADMIN_BASE_URL")
 WAGTAILAPI_BASE_URL = _base_url("SHUYUAN_API_BASE_URL", "WAGTAILAPI_BASE_URL")
 WAGTAIL_HEADLESS_PREVIEW = {

@@ -106,6 +106,7 @@ def compare_with_golden(test: TestCase, name: str, actual) -> None:
 @override_settings(
     SHUYUAN_API=NO_LIMITS,
     WAGTAILAPI_BASE_URL="http://api.test",
+    SHUYUAN_PUBLISH={"BASE_URL": "https://www.site.test"},
     SHUYUAN_SEARCH=IN_MEMORY_SEARCH,
     SHUYUAN_SEARCH_RATE_LIMIT=None,
 )

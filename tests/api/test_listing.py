@@ -155,7 +155,9 @@ def test_well_formed_values_that_name_nothing_match_nothing():
     assert ApiClient().get("/api/v2/pages/?order=random&offset=1").status_code == 200
 
 
-@override_settings(SHUYUAN_API=NO_LIMITS, WAGTAILAPI_BASE_URL="http://api.test")
+@override_settings(
+    SHUYUAN_API=NO_LIMITS, WAGTAILAPI_BASE_URL="http://api.test", SHUYUAN_PUBLISH={"BASE_URL": "https://www.site.test"}
+)
 class TranslationTests(TestCase):
     """Real translations (wagtail-localize, as the admin makes them): ``translation_of`` and the
     ``translations`` field name the other-language versions the caller may read, and no other."""
@@ -216,7 +218,8 @@ class TranslationTests(TestCase):
                     "id": self.hant_copy.pk,
                     "locale": "zh-hant",
                     "title": self.hant_copy.title,
-                    "html_url": "http://localhost" + self.hant_copy.url,
+                    # the public reads it on the static site, whatever host the API was asked on
+                    "html_url": "https://www.site.test" + self.hant_copy.url,
                     "detail_url": f"http://api.test/api/v2/pages/{self.hant_copy.pk}/",
                 }
             ],
@@ -224,6 +227,8 @@ class TranslationTests(TestCase):
         self.assertTrue(self.hant_copy.url.startswith("/zh-hant/"))
         member = self.member.get(f"/api/v2/pages/{self.article.pk}/").json()
         self.assertEqual([t["locale"] for t in member["translations"]], ["en", "zh-hant"])
+        # a members-only translation is read on the CMS's members' pages, never on the public site
+        self.assertEqual(member["translations"][0]["html_url"], "http://api.test" + self.en_copy.url)
         copy = ApiClient().get(f"/api/v2/pages/{self.hant_copy.pk}/").json()
         self.assertEqual([(t["id"], t["locale"]) for t in copy["translations"]], [(self.article.pk, "zh-hans")])
         # A restricted page's detail is a 404, and restricted translations are never named.

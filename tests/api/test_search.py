@@ -223,6 +223,24 @@ class SearchEndpointTests(TestCase):
         self.assertNotIn(document_id(self.tree.members_material.pk), anonymous)
         self.assertIn(document_id(self.tree.members_material.pk), members)
 
+    @override_settings(WAGTAILAPI_BASE_URL="https://cms.intra.test", SHUYUAN_PUBLISH={"BASE_URL": "https://www.site.test"})
+    def test_html_url_is_where_the_caller_reads_the_hit(self):
+        member = make_user("search-reader", visibility.members_group())
+        title = self.tree.members_material.title
+        hits = self.search(q=title, page_size=50, client=ApiClient(token_for(member)))["results"]
+        by_id = {h["id"]: h for h in hits}
+        restricted = by_id[document_id(self.tree.members_material.pk)]
+        # members-only: on the CMS's members' pages, never on the public static site
+        self.assertEqual(restricted["html_url"], "https://cms.intra.test" + restricted["url"])
+        public = [h for h in hits if h["id"].startswith("page:") and h["id"] != restricted["id"]]
+        anonymous = self.search(q=title, page_size=50)["results"]
+        self.assertTrue(anonymous)
+        for hit in anonymous:  # everything the public finds is read on the static site
+            self.assertEqual(hit["html_url"], "https://www.site.test" + hit["url"])
+        for hit in public:
+            if hit["id"] in {h["id"] for h in anonymous}:
+                self.assertTrue(hit["html_url"].startswith("https://www.site.test/"))
+
 
 @override_settings(SHUYUAN_SEARCH=IN_MEMORY, SHUYUAN_SEARCH_RATE_LIMIT=(2, 60))
 class SearchRateLimitTests(TestCase):
