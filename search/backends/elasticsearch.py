@@ -515,6 +515,19 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         search = search.query(dsl.Q("bool", filter=[*self._filters(query), dsl.Q("ids", values=list(ids))]))
         return search.source(False).extra(size=len(ids))
 
+    def build_facet_counts(self, query: SearchQuery, ids: Sequence[str]):  # -> dsl.Search | None
+        """``query.facets`` counted over those of ``ids`` the query's filters admit: no hits, the same
+        terms aggregations as the word query's (a hybrid stage adds its candidates found by meaning)."""
+        names = [name for name in query.facets if name in FACET_FIELDS]
+        if not names:
+            return None
+        dsl = self._dsl
+        search = dsl.Search(using=self.client, index=self.alias)
+        search = search.query(dsl.Q("bool", filter=[*self._filters(query), dsl.Q("ids", values=list(ids))]))
+        for name in names:
+            search.aggs.bucket(name, "terms", field=name, size=50)
+        return search.source(False).extra(size=0)
+
     def build_knn(self, query: SearchQuery, vector: Sequence[float], depth: int):  # -> dsl.Search
         """The ``depth`` documents whose nearest passage is nearest to ``vector``, filtered inside the
         kNN search by exactly the filters of the word query (visibility, locale, facet selections)."""
@@ -607,6 +620,14 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             return []
         found = {raw["_id"] for raw in data.get("hits", {}).get("hits", [])}
         return [i for i in ids if i in found]
+
+    def facet_counts(self, query: SearchQuery, ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+        ids = list(dict.fromkeys(ids))
+        if not ids or not query.audiences or not query.facets:
+            return {}
+        search = self.build_facet_counts(query, ids)
+        data = self._execute(search) if search is not None else None
+        return _facets(data, query) if data is not None else {}
 
     def vector_window(self, query: SearchQuery, vector: Any, depth: int) -> list[tuple[str, float]] | None:
         if not self.vectors:

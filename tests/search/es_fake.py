@@ -397,7 +397,22 @@ class Cluster:
             total, hits = len(found), found[int(body.get("from", 0)): int(body.get("from", 0)) + size]
         else:
             total, hits = len(docs), []
-        return 200, {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        extra = {}
+        aggs = body.get("aggs") or body.get("aggregations") or {}
+        if aggs and ("query" not in body or _filter_only(body["query"])):
+            # terms aggregations over the matching documents (each value of a list counts)
+            matching = [src for _, _, _, src in (found if "knn" not in body else hits)]
+            extra["aggregations"] = {}
+            for name, agg in aggs.items():
+                field = agg.get("terms", {}).get("field")
+                counts: dict[str, int] = {}
+                for src in matching:
+                    for value in _as_list(src.get(field)):
+                        counts[str(value)] = counts.get(str(value), 0) + 1
+                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[: int(agg.get("terms", {}).get("size", 10))]
+                extra["aggregations"][name] = {"doc_count_error_upper_bound": 0, "sum_other_doc_count": 0,
+                                               "buckets": [{"key": k, "doc_count": n} for k, n in top]}
+        return 200, {"took": 1, "timed_out": False, "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0}, **extra,
                      "hits": {"total": {"value": total, "relation": "eq"}, "hits": [
             {"_index": index, "_id": doc_id, "_score": score, **({"_source": _project(src, body["_source"])}
                                                                   if body.get("_source", True) is not False else {})}

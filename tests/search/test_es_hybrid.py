@@ -282,3 +282,20 @@ def test_the_hybrid_stage_finds_by_meaning_through_knn_inside_the_visibility_rul
     assert res.hits[0].title == "道路交通安全法第九十一条"
     knn = [r.body for r in node.requests if "knn" in (r.body or {})]
     assert knn and all({"terms": {"audience": ["public"]}} in b["knn"]["filter"]["bool"]["filter"] for b in knn)
+
+
+def test_facet_counts_of_candidates_found_by_meaning_respect_the_filters(node):
+    """A candidate found only by meaning counts in the facets, on Elasticsearch as in the embedded engine:
+    one aggregation request under the query's own filters, so a restricted id never adds to a count."""
+    engine = loaded(node)
+    query = SearchQuery(q="发展", audiences=PUBLIC, locale="zh-hans", facets=["kind"])
+    counts = engine.facet_counts(query, ["page:1", "page:2", "page:3", "page:5", "page:1"])
+    assert counts == {"kind": [("article", 1), ("material", 1)]}  # page:3 members-only, page:5 internal
+    (sent,) = [r.body for r in node.requests if r.path.startswith("/shuyuan/_search")]
+    assert sent["size"] == 0 and sent["_source"] is False
+    assert sent["query"]["bool"]["filter"][:-1] == engine.build_search(query).to_dict()["query"]["bool"]["filter"]
+    assert sent["query"]["bool"]["filter"][-1] == {"ids": {"values": ["page:1", "page:2", "page:3", "page:5"]}}
+    members = engine.facet_counts(SearchQuery(q="发展", audiences=MEMBERS, facets=["kind"]), ["page:3", "page:5"])
+    assert members == {"kind": [("article", 1)]}
+    assert engine.facet_counts(SearchQuery(q="x", audiences=frozenset(), facets=["kind"]), ["page:1"]) == {}
+    assert engine.facet_counts(SearchQuery(q="x", audiences=PUBLIC), ["page:1"]) == {}
