@@ -238,18 +238,40 @@ def file_to_document(document, audience: str) -> SearchDocument | None:
     )
 
 
-def carried_files():
-    """The ids (a sub-query) of the library documents whose text a live page's search document carries
-    (``search_attachments``: the attachments of study materials): they are found through that page."""
+def carried_files(queryset=None, rule: visibility.Rule | None = None) -> set[int]:
+    """The library documents (of ``queryset``) whose text a live page's search document carries
+    (``search_attachments``: the attachments of study materials): they are found through that page.
+
+    A file more restricted than every live page it is attached to (a 仅会员 PDF on a public material)
+    is carried by none of them (``attachment_texts`` leaves it out), so it is not in this set: it is a
+    search document of its own, found by those who may read it. A few queries for all of them."""
     from cms.models import StudyMaterialAttachment
+    from media.audience import may_show_with_page
 
-    return StudyMaterialAttachment.objects.filter(page__live=True).values("document_id")
+    links = StudyMaterialAttachment.objects.filter(page__live=True)
+    if queryset is not None:
+        links = links.filter(document__in=queryset.values("pk"))
+    pairs = list(links.values_list("document_id", "page_id").distinct())
+    if not pairs:
+        return set()
+    rule = rule or visibility.Rule()
+    page_ids = {page for _doc, page in pairs}
+    public = set(Page.objects.filter(rule.public(), pk__in=page_ids).values_list("pk", flat=True))
+    members = set(Page.objects.filter(rule.members(), pk__in=page_ids).values_list("pk", flat=True))
+
+    def audience(page_id: int) -> str:
+        if page_id in public:
+            return visibility.Audience.PUBLIC.value
+        return (visibility.Audience.MEMBERS if page_id in members else visibility.Audience.INTERNAL).value
+
+    files = _file_model().objects.in_bulk({doc for doc, _page in pairs})
+    return {doc for doc, page in pairs if doc in files and may_show_with_page(files[doc], audience(page))}
 
 
-def files_of_their_own(queryset=None):
+def files_of_their_own(queryset=None, rule: visibility.Rule | None = None):
     """The library documents (of ``queryset``) that are search documents of their own if they have text."""
     queryset = queryset if queryset is not None else _file_model().objects.all()
-    return queryset.exclude(pk__in=carried_files())
+    return queryset.exclude(pk__in=carried_files(queryset, rule))
 
 
 def files_to_documents(
@@ -262,7 +284,7 @@ def files_to_documents(
 
     documents = list(documents)
     asked = _file_model().objects.filter(pk__in=[d.pk for d in documents])
-    own_ids = set(files_of_their_own(asked).values_list("pk", flat=True))
+    own_ids = set(files_of_their_own(asked, rule).values_list("pk", flat=True))
     own = [d for d in documents if d.pk in own_ids]
     audiences = effective_audiences(own, rule=rule)
     docs, gone = [], [file_document_id(d.pk) for d in documents if d.pk not in own_ids]

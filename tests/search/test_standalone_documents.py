@@ -378,3 +378,23 @@ def test_attaching_and_unpublishing_move_a_file_between_its_material_and_its_own
     material.unpublish()
     indexing.catch_up()
     assert ids_of(api(client, q=PDF_TOKEN)) == {file_document_id(document.pk)}  # its own again
+
+
+def test_a_file_more_restricted_than_its_material_is_found_on_its_own_by_those_who_may(library, client):
+    """A 仅会员 PDF attached to a public material: the material's hit can't carry its text (the public
+    would read it), so the file is a search document of its own, at its own audience."""
+    site, files, member = library
+    document, material = files["members"], site.materials[0]
+    assert visibility.audience_of(material) == visibility.Audience.PUBLIC
+    attach(material, document)
+    indexing.catch_up()
+    indexing.update_files([document.pk])
+    assert api(client, q=WORDS["members"])["total"] == 0  # the public: neither the material nor the file
+    client.force_login(member)
+    assert ids_of(api(client, q=WORDS["members"])) == {file_document_id(document.pk)}
+    # made public, the material carries it: one hit, the material's
+    ShuyuanDocument.objects.filter(pk=document.pk).update(audience=FileAudience.PUBLIC)
+    indexing.update_files([document.pk])
+    indexing.update_pages([material.pk])
+    client.logout()
+    assert ids_of(api(client, q=WORDS["members"])) == {document_id(material.pk)}
