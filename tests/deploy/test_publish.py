@@ -298,6 +298,42 @@ def test_editing_an_image_rebuilds_the_pages_that_use_it(site, folder_target):
     assert_consistent(folder_target)
 
 
+def test_images_are_published_with_every_responsive_rendition_they_offer(site, folder_target):
+    """A phone loads the 480-wide rendition, a desktop the 960 or 1440 one: every candidate of every
+    ``srcset`` on the static site is published with it (none points back at the CMS or at nothing)."""
+    import io
+    import re
+
+    from django.core.files.images import ImageFile
+    from PIL import Image
+
+    from media.models import ShuyuanImage
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1600, 900), (180, 30, 30)).save(buf, "JPEG")
+    image = ShuyuanImage(title="主题党日活动现场", file=ImageFile(buf, name="wide.jpg"))
+    image.save()
+    article = site.articles[0]
+    article.cover_image = image
+    article.body = [("image", {"image": image, "caption": "活动现场"})]
+    article.save_revision().publish()
+    publish(full=True, target=folder_target)
+    paths = site_paths(folder_target)
+    pages = {article.url.lstrip("/") + "index.html", "zh-hans/news/index.html"}
+    widths = set()
+    for page in pages:
+        body = folder_target.read(page).decode()
+        sets = re.findall(r'srcset="([^"]+)"', body)
+        assert sets, f"{page} offers no responsive image"
+        for srcset in sets:
+            for candidate in srcset.split(","):
+                url, width = candidate.split()
+                assert url.startswith("/media/images/") and url.lstrip("/") in paths, url
+                widths.add(int(width.rstrip("w")))
+    assert {480, 960, 1440} <= widths and {320, 640} <= widths
+    assert_consistent(folder_target)
+
+
 # -- publish_site waits for a running publish (./dev up starts the worker before publishing) ---------------
 def test_publish_site_waits_for_a_running_publish_then_publishes(site, folder_target, monkeypatch):
     from datetime import timedelta
