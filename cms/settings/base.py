@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "media",
     "search",
     "deploy",
+    "members",
     "site_theme",
     "wagtail_localize",
     "wagtail_localize.locales",
