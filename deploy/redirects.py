@@ -52,11 +52,28 @@ def _external(link: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def _live_page_paths(site: Site | None, old_paths: list[str]) -> set[str]:
+    """Those of ``old_paths`` (``/zh-hans/news/x``) that are the address of a live page of ``site``,
+    whatever its audience: there the CMS serves the page (or its login), never the redirect, and the
+    static site must not put a redirect over a restricted page's address either. One query."""
+    if site is None or not old_paths:
+        return set()
+    homes = {page.locale.language_code: page.url_path for page in
+             Page.objects.filter(translation_key=site.root_page.translation_key).select_related("locale")}
+    wanted: dict[str, str] = {}
+    for old in old_paths:
+        language, _, rest = old.lstrip("/").partition("/")
+        if language in homes:
+            wanted[homes[language] + (rest.strip("/") + "/" if rest.strip("/") else "")] = old
+    found = Page.objects.filter(url_path__in=list(wanted), live=True).values_list("url_path", flat=True)
+    return {wanted[path] for path in found}
+
+
 def static_redirects(site: Site | None = None, rule: visibility.Rule | None = None, page_paths=frozenset()) -> RedirectPlan:
     """The redirects of ``site`` (default: the default site) the static site carries, and those it
-    leaves out with the reason. ``page_paths``: the static site's own page addresses (``/zh-hans/news/``),
-    which a redirect never replaces."""
-    site = site or Site.objects.filter(is_default_site=True).first()
+    leaves out with the reason. ``page_paths``: more addresses a redirect never replaces (besides every
+    live page's own)."""
+    site = site or Site.objects.filter(is_default_site=True).select_related("root_page").first()
     rows = Redirect.objects.filter(Q(site__isnull=True) | Q(site=site)).order_by(
         "old_path", F("site").asc(nulls_last=True), "pk"
     )
@@ -64,7 +81,7 @@ def static_redirects(site: Site | None = None, rule: visibility.Rule | None = No
     rule = rule or visibility.Rule()
     wanted = {r.redirect_page_id for r in rows if r.redirect_page_id}
     public = set(Page.objects.filter(rule.public(), pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
-    taken = {p.rstrip("/") or "/" for p in page_paths}
+    taken = {p.rstrip("/") or "/" for p in page_paths} | _live_page_paths(site, [r.old_path for r in rows])
     plan = RedirectPlan([], [])
     seen: set[str] = set()
     for row in rows:
