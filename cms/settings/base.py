@@ -313,6 +313,10 @@ WAGTAIL_PASSWORD_RESET_ENABLED = False
 # Audience groups: the one visibility rule (cms/visibility.py) maps audiences onto these.
 SHUYUAN_MEMBERS_GROUP = "会员"
 SHUYUAN_INTERNAL_GROUP = "机关内部"
+# Notification backends by channel (members.notify): e-mail through Django's mail; SMS when declared
+# (production.py: Alibaba Cloud or Tencent Cloud SMS from the environment).
+SHUYUAN_NOTIFY = {"email": {"BACKEND": "members.notify.email.EmailBackend"}}
+SHUYUAN_REMINDER_INTERVAL = 60  # seconds between the worker's checks for due reminders
 
 # Backends (text extractors, search engines, the re-ranker, the publish target) are declared as
 # {"BACKEND": "dotted.path", "OPTIONS": {...}} and built by cms/backends.py; each OPTION's default is

@@ -262,3 +262,14 @@ if os.environ.get("SHUYUAN_EMAIL_HOST", "").strip():
     EMAIL_TIMEOUT = 15
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# SMS reminders (members.notify): Alibaba Cloud SMS or Tencent Cloud SMS, when their keys are set.
+if os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", "").strip():
+    SHUYUAN_NOTIFY = {**SHUYUAN_NOTIFY, "sms": {"BACKEND": "members.notify.aliyun.AliyunSmsBackend", "OPTIONS": {  # noqa: F405
+        "ACCESS_KEY_ID": _require("SMS_ALIYUN_ACCESS_KEY_ID"), "ACCESS_KEY_SECRET": _require("SMS_ALIYUN_ACCESS_KEY_SECRET"),
+        "SIGN_NAME": _require("SHUYUAN_SMS_SIGN_NAME"), "TEMPLATE_CODE": _require("SHUYUAN_SMS_TEMPLATE")}}}
+elif os.environ.get("SMS_TENCENT_SECRET_ID", "").strip():
+    SHUYUAN_NOTIFY = {**SHUYUAN_NOTIFY, "sms": {"BACKEND": "members.notify.tencent.TencentSmsBackend", "OPTIONS": {  # noqa: F405
+        "SECRET_ID": _require("SMS_TENCENT_SECRET_ID"), "SECRET_KEY": _require("SMS_TENCENT_SECRET_KEY"),
+        "SDK_APP_ID": _require("SMS_TENCENT_SDK_APP_ID"), "SIGN_NAME": _require("SHUYUAN_SMS_SIGN_NAME"),
+        "TEMPLATE_ID": _require("SHUYUAN_SMS_TEMPLATE")}}}
