@@ -39,6 +39,8 @@ VARIANTS: list[tuple[str, dict, dict | None]] = [
     ("plain BM25 + hybrid stage", PLAIN, {}),
     ("hybrid, reciprocal-rank fusion k=60", {}, {"rrf_k": 60}),
     ("hybrid, first passage only", {}, {"_first_passage": True}),
+    ("hybrid, z-score fusion instead of min-max", {}, {"_fusion": "zscore"}),
+    ("hybrid, question words cut before embedding", {}, {"_content": True}),
     ("no character field", {"CHAR_WEIGHT": 0}, None),
     ("character field x2", {"CHAR_WEIGHT": 4.0}, None),
     ("no bigram field", {"BIGRAM_WEIGHT": 0}, None),
@@ -48,6 +50,36 @@ VARIANTS: list[tuple[str, dict, dict | None]] = [
     ("question words kept", {"_question_words": False}, None),
     ("STARD's own stop list", {"_stopwords": True}, None),
 ]
+
+
+def variant(embedder, vectors, analyzer, fusion: str = "minmax", content: bool = False, **options):
+    """The shipped stage with one change: z-score fusion, or the question without its question
+    words (the analyzer's ``content``) embedded instead of the whole question."""
+    import numpy as np
+
+    from search.semantic import Reranker
+
+    class Variant(Reranker):
+        def query_vector(self, q):
+            return super().query_vector(analyzer.query(q).content if content else q)
+
+        def _blend(self, ids, first, sims):
+            if fusion != "zscore":
+                return super()._blend(ids, first, sims)
+
+            def z(values):
+                sd = float(values.std())
+                return (values - values.mean()) / sd if sd > 0 else np.zeros_like(values)
+
+            lexical = z(first.astype(np.float64))
+            have = [k for k, i in enumerate(ids) if i in sims]
+            semantic = lexical.copy()
+            if have:
+                semantic[have] = z(np.array([sims[ids[k]] for k in have], dtype=np.float64))
+            blended = (1.0 - self.weight) * lexical + self.weight * semantic
+            return sorted(range(len(ids)), key=lambda k: (-blended[k], -lexical[k], k))
+
+    return Variant(embedder, vectors, **options)
 
 
 def backend_for(options: dict, stopwords: Path | None):
@@ -102,7 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         if rerank is not None:
             rerank = dict(rerank)
             vectors = first if rerank.pop("_first_passage", False) else store
-            backend = RerankedSearchBackend(backend, Reranker(embedder, vectors, **rerank))
+            fusion, content = rerank.pop("_fusion", "minmax"), rerank.pop("_content", False)
+            stage = variant(embedder, vectors, backend.analyzer, fusion, content, **rerank)
+            backend = RerankedSearchBackend(backend, stage)
         rows.append((name, mrr(backend, queries, qrels, judged), *(mrr(backend, queries, qrels, halves[p]) for p in (0, 1))))
         print(f"  {name}: done", file=sys.stderr, flush=True)
     # oracle: one half's questions become text of their relevant articles; measure the other half
