@@ -8,10 +8,18 @@ the normalised text is shown instead so positions stay right).
 
 A snippet shows the text as a reader sees it: each line once, and no word said
 twice in a row (:func:`search.text.collapse_repeats`), whatever the engine stored.
+
+Cost: a page of ten hits is cut on every search request, so a section is read only
+around its first matches: its first :data:`SCAN_CHARS` characters when a term occurs
+there, else :data:`SCAN_CHARS` characters around the first occurrence further on
+(found chunk by chunk, normalising only what is searched).  The best window is
+chosen among those matches in one linear pass, and the query's pattern is compiled
+once per set of terms.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Iterable, Sequence
@@ -22,6 +30,10 @@ from search.text import collapse_repeats, normalize
 _BREAKS = "。！？；\n!?;"
 MAX_SECTION_CHARS = 200_000  # snippets look only at the first 200k characters of a section
 MAX_MATCHES = 2_000  # and at the first 2,000 matches in it
+#: characters of a section a snippet is chosen from: the head when a term occurs in it, else the
+#: text around the first occurrence further on
+SCAN_CHARS = 3_000
+_CHUNK = 8_000  # characters normalised at a time while looking for the first occurrence
 
 
 @dataclass(frozen=True)
@@ -33,10 +45,15 @@ class Snippet:
 
 
 def _pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    terms = sorted({t for t in terms if t}, key=len, reverse=True)
+    return _compiled(frozenset(t for t in terms if t))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(terms: frozenset[str]) -> re.Pattern[str] | None:
     if not terms:
         return None
-    return re.compile("|".join(re.escape(t) for t in terms))
+    # longest first, then alphabetical: the same alternation (same matches) for the same terms
+    return re.compile("|".join(re.escape(t) for t in sorted(terms, key=lambda t: (-len(t), t))))
 
 
 def _comparable(text: str) -> tuple[str, str]:
@@ -76,27 +93,68 @@ def highlight(text: str, terms: Iterable[str]) -> str:
 def _best_window(norm: str, spans: list[tuple[int, int, str]], width: int) -> tuple[int, float]:
     """Start of the ``width``-long window covering the most (and longest) distinct terms.
 
-    A sliding window over the match list: linear in the number of matches.
+    A sliding window over the match list, its score kept up to date as matches enter and leave:
+    linear in the number of matches.
     """
     best_start, best_score = 0, 0.0
     counts: dict[str, int] = {}
+    distinct = 0.0  # distinct terms weigh by length (recomputed only when the set of terms changes)
+    repeats = 0  # repeats add a little
     j = 0
     n = len(spans)
     for i in range(n):
         start = spans[i][0]
         while j < n and spans[j][1] <= start + width:
-            counts[spans[j][2]] = counts.get(spans[j][2], 0) + 1
+            term = spans[j][2]
+            c = counts.get(term, 0)
+            counts[term] = c + 1
+            if c:
+                repeats += 1
+            else:
+                distinct = sum(len(t) ** 1.5 for t in counts)
             j += 1
-        # distinct terms weigh by length; repeats add a little
-        score = sum(len(t) ** 1.5 + 0.2 * (c - 1) for t, c in counts.items() if c > 0)
+        score = distinct + 0.2 * repeats
         if score > best_score:
             best_start, best_score = start, score
         if j > i:
             term = spans[i][2]
-            counts[term] -= 1
-            if not counts[term]:
+            c = counts[term] - 1
+            if c:
+                counts[term] = c
+                repeats -= 1
+            else:
                 del counts[term]
+                distinct = sum(len(t) ** 1.5 for t in counts)
     return best_start, best_score
+
+
+def _further(text: str, pattern: re.Pattern[str], longest: int) -> tuple[str, bool, bool]:
+    """The :data:`SCAN_CHARS` characters of ``text`` around the first occurrence of a term after its
+    head (from the start of its line when that is close), found chunk by chunk within the first
+    :data:`MAX_SECTION_CHARS` characters ("" when none); and whether the text goes on before it
+    (mid-line) and after it.  ``longest``: the longest term's length."""
+    limit = min(len(text), MAX_SECTION_CHARS)
+    pos = max(0, SCAN_CHARS - longest)  # chunks overlap by a term's length: none is cut in two
+    while pos < limit:
+        chunk = text[pos : min(limit, pos + _CHUNK)]
+        found = pattern.search(normalize(chunk))
+        if found is not None:
+            # normalisation keeps one character per character almost always: the hit is here or near
+            hit = pos + min(found.start(), len(chunk))
+            begin = max(0, hit - SCAN_CHARS // 4)
+            line = text.rfind("\n", max(0, begin - SCAN_CHARS // 4), begin)
+            begin = line + 1 if line >= 0 else begin
+            return text[begin : begin + SCAN_CHARS], line < 0, begin + SCAN_CHARS < len(text)
+        if pos + _CHUNK >= limit:
+            break
+        pos += _CHUNK - longest
+    return "", False, False
+
+
+def _matches(region: str, pattern: re.Pattern[str]) -> tuple[str, str, list[tuple[int, int, str]]]:
+    """(text to show, text searched, matches) of a region as a reader sees it."""
+    shown, norm = _comparable(collapse_repeats(region))
+    return shown, norm, [(m.start(), m.end(), m.group()) for m in pattern.finditer(norm)][:MAX_MATCHES]
 
 
 def best_snippet(
@@ -109,16 +167,21 @@ def best_snippet(
     Without any match, the start of the first non-empty section is returned, so a
     hit always has some text to show.
     """
-    pattern = _pattern(terms)
+    wanted = frozenset(t for t in terms if t)
+    pattern = _compiled(wanted)
+    longest = max(map(len, wanted), default=1)
     best: Snippet | None = None
     for source, page, text in sections:
         if not text:
             continue
         if pattern is None:
             break
-        text = collapse_repeats(text[:MAX_SECTION_CHARS])
-        shown, norm = _comparable(text)
-        spans = [(m.start(), m.end(), m.group()) for m in pattern.finditer(norm)][:MAX_MATCHES]
+        # the head first (most hits match there), else the text around the first match further on
+        cut_before, cut_after = False, len(text) > SCAN_CHARS
+        shown, norm, spans = _matches(text[:SCAN_CHARS], pattern)
+        if not spans and cut_after:
+            region, cut_before, cut_after = _further(text, pattern, longest)
+            shown, norm, spans = _matches(region, pattern) if region else ("", "", [])
         if not spans:
             continue
         start, score = _best_window(norm, spans, width)
@@ -130,8 +193,8 @@ def best_snippet(
         begin = cut + 1 if cut >= 0 else lead
         end = min(len(shown), begin + width)
         body = _mark(shown, [(s, e) for s, e, _ in spans if e > begin and s < end], begin, end).strip()
-        prefix = "…" if begin > 0 and cut < 0 else ""
-        suffix = "…" if end < len(shown) else ""
+        prefix = "…" if (begin > 0 or cut_before) and cut < 0 else ""
+        suffix = "…" if end < len(shown) or cut_after else ""
         best = Snippet(html=prefix + body + suffix, source=source, page=page, score=score)
     if best is not None:
         return best

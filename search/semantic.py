@@ -332,6 +332,17 @@ class VectorIndex:
         return docs, sims, pos
 
 
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """The positions of the ``k`` largest ``values``, largest first, equal values in position order:
+    the first ``k`` of ``np.argsort(-values, kind="stable")``, by a partial sort (argpartition)."""
+    n = len(values)
+    if k >= n:
+        return np.argsort(-values, kind="stable")
+    threshold = values[np.argpartition(-values, k - 1)[k - 1]]
+    chosen = np.flatnonzero(values >= threshold)  # every tie at the threshold, in position order
+    return chosen[np.argsort(-values[chosen], kind="stable")][:k]
+
+
 def _minmax(values: np.ndarray) -> np.ndarray:
     lo, hi = float(values.min()), float(values.max())
     return (values - lo) / (hi - lo) if hi > lo else np.zeros_like(values)
@@ -485,10 +496,10 @@ class Reranker:
         docs, sims, _ = self.index.similarities(qvec)
         if depth <= 0 or not docs:
             return []
-        order = np.argsort(-sims, kind="stable")
         out: list[tuple[str, float]] = []
         start, step = 0, max(4 * depth, 50)
-        while len(out) < depth and start < len(order):
+        while len(out) < depth and start < len(docs):
+            order = _top(sims, start + step)  # only as deep as the batches go: no sort of every document
             batch = [docs[n] for n in order[start : start + step]]
             kept = set(admit(batch))
             out.extend((d, float(sims[n])) for d, n in zip(batch, order[start : start + step], strict=True) if d in kept)

@@ -24,6 +24,10 @@ Every document's text goes through OpenCC t2s like the queries do (a zh-hans
 page may quote traditional text; the conversion costs about 5% of indexing),
 and the bigram field stops after BIGRAM_CHARS.
 
+Reading a re-ranking window (the best 100 word hits) costs no stored document: each id is also a
+number in the ``id_key`` fast field (:func:`id_key`); only the page's hits are read whole.  Schema
+version 4 added that field: an index of version 3 answers "run `search_index rebuild`".
+
 On disk: ``PATH/CURRENT`` names the live generation directory.  A rebuild
 writes a new generation, replays the writes that arrived meanwhile (journal),
 and switches ``CURRENT`` with one atomic rename, all under a file lock that
@@ -35,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -65,7 +70,7 @@ from search.text import EXACT_ENOUGH, QueryTerms, cjk_runs, normalize, normalize
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 KEYWORD_FIELDS = ("kind", "locale", "audience", "material_type", "topics", "year", "column", "issuing_body", "province", "category")
 Occur = tantivy.Occur
 Query = tantivy.Query
@@ -73,6 +78,62 @@ Query = tantivy.Query
 
 BIGRAM_TOKENIZER = "shuyuan_bigram"
 CHAR_TOKENIZER = "shuyuan_char"
+
+
+# Every document id is also kept as a number in a fast field (``id_key``), so a ranking reads its
+# candidates' ids without their stored documents (which hold the whole text):
+# * an id of the usual form ``<prefix>:<number>`` (page:12, document:3) is encoded: the prefix (up
+#   to 8 of a-z and _) in base 28 above 24 bits of number, a positive key that decodes alone;
+# * any other id is hashed (a negative key, 63 bits of BLAKE2b): the id behind a hash is learnt from
+#   the stored document the first time it is read, then kept (ids never change; at most
+#   _HASHED_LIMIT of them per process, beyond which the stored document is read each time).
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz_"
+_ID_NUMBER_BITS = 24
+_ID_NUMBER_MASK = (1 << _ID_NUMBER_BITS) - 1
+_HASHED_LIMIT = 1_000_000
+_MATCHED = "__matched"  # the aggregation counting the documents a query matches (not a facet field)
+_hashed_ids: dict[int, str] = {}
+
+
+def id_key(doc_id: str) -> int:
+    """The number standing for ``doc_id`` in the ``id_key`` field (never 0)."""
+    prefix, sep, number = doc_id.partition(":")
+    if (
+        sep
+        and 0 < len(prefix) <= 8
+        and 0 < len(number) <= 8
+        and number.isascii()
+        and number.isdigit()
+        and number == str(int(number))
+        and int(number) <= _ID_NUMBER_MASK
+        and all(ch in _ID_ALPHABET for ch in prefix)
+    ):
+        code = 0
+        for ch in prefix:
+            code = code * 28 + _ID_ALPHABET.index(ch) + 1
+        return code << _ID_NUMBER_BITS | int(number)
+    digest = int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8).digest(), "big") >> 1
+    return -(digest or 1)
+
+
+def id_of_key(key: int | None) -> str | None:
+    """The document id ``key`` stands for (:func:`id_key`), None when only a stored document can tell."""
+    if not key:
+        return None
+    if key < 0:
+        return _hashed_ids.get(key)
+    code, letters = key >> _ID_NUMBER_BITS, []
+    while code:
+        code, digit = divmod(code, 28)
+        letters.append(_ID_ALPHABET[digit - 1])
+    return "".join(reversed(letters)) + ":" + str(key & _ID_NUMBER_MASK)
+
+
+def _learn_id(key: int | None, doc_id: str) -> str:
+    """Remember the id behind a hashed ``key`` (read from its stored document)."""
+    if key is not None and key < 0 and len(_hashed_ids) < _HASHED_LIMIT and id_key(doc_id) == key:
+        _hashed_ids[key] = doc_id
+    return doc_id
 
 
 def _new_index(schema: tantivy.Schema, path: Path | None = None, reuse: bool = True) -> tantivy.Index:
@@ -101,6 +162,8 @@ def build_schema() -> tantivy.Schema:
     # regex tokenizer on the whole text, or of one value per run).
     sb.add_text_field("chars", tokenizer_name=CHAR_TOKENIZER, index_option="freq")
     sb.add_integer_field("date_key", fast=True, indexed=True)
+    # the id as a number (id_key()): read by rankings instead of the stored documents
+    sb.add_integer_field("id_key", fast=True, indexed=False)
     # Display data (JSON: id, kind, title, url, date, attachment sections) and the
     # original main text (UTF-8), kept apart so indexing never JSON-encodes long text.
     sb.add_bytes_field("payload", stored=True)
@@ -227,6 +290,7 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             payload["attachments"] = [(a.title, a.page, a.text) for a in doc.attachments if a.text]
         fields: dict[str, Any] = {
             "id": doc.id,
+            "id_key": id_key(doc.id),
             "kind": doc.kind,
             "locale": doc.locale,
             "audience": doc.audience,
@@ -508,24 +572,37 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             result = searcher.search(final, depth, count=True)
         except ValueError as exc:
             raise SearchUnavailable(f"search failed: {exc}") from exc
-        stored = [searcher.doc(addr) for _, addr in result.hits]
-        candidates = [(doc.get_first("id"), float(key)) for doc, (key, _) in zip(stored, result.hits, strict=True)]
-        by_id = {doc_id: doc for (doc_id, _), doc in zip(candidates, stored, strict=True)}
-        return RankedWindow(total=result.count, facets=facets, candidates=candidates, context=(by_id, highlight_terms))
+        # ids from the fast field: the stored documents (with their whole text) are read for the page only
+        addresses = [addr for _, addr in result.hits]
+        ids = self._ids_at(searcher, addresses)
+        candidates = [(doc_id, float(key)) for doc_id, (key, _) in zip(ids, result.hits, strict=True)]
+        by_id = dict(zip(ids, addresses, strict=True))
+        return RankedWindow(total=result.count, facets=facets, candidates=candidates,
+                            context=(searcher, by_id, highlight_terms, final))
+
+    @staticmethod
+    def _ids_at(searcher: tantivy.Searcher, addresses: Sequence[Any]) -> list[str]:
+        """The ids of the documents at ``addresses``: from the ``id_key`` fast field, else stored."""
+        keys = searcher.fast_field_values("id_key", list(addresses)) if addresses else []
+        return [
+            id_of_key(key) or _learn_id(key, searcher.doc(addr).get_first("id"))
+            for key, addr in zip(keys, addresses, strict=True)
+        ]
 
     def window_hits(self, query: SearchQuery, terms: QueryTerms, window: RankedWindow, picks: Sequence[int]) -> list[SearchHit]:
         """The page's hits; a candidate the word window did not read (found by meaning, by a hybrid
         stage) is read by id under the visibility filter, and its snippet is the start of its text
         when no word of the question is in it.  Scores are the candidates'."""
-        stored, highlight_terms = window.context if window.context is not None else ({}, None)
+        searcher, at, highlight_terms, _final = window.context if window.context is not None else (None, {}, None, None)
         if highlight_terms is None:
             prepared = self._prepare(query, terms)
             highlight_terms = prepared[3] if prepared is not None else set()
         page = [window.candidates[i] for i in picks]
+        # stored documents (display data, with every attachment's text) only for the page's hits
+        stored = {doc_id: searcher.doc(at[doc_id]) for doc_id, _ in page if doc_id in at}
         missing = [doc_id for doc_id, _ in page if doc_id not in stored]
         if missing:
-            stored = {**stored, **self._by_id(query, missing)}
-        # display data (JSON with every attachment's text) only for the page's hits
+            stored.update(self._by_id(query, missing))
         return [
             self._hit(stored[doc_id], json.loads(stored[doc_id].get_first("payload")), score, highlight_terms, False)
             for doc_id, score in page
@@ -550,7 +627,7 @@ class EmbeddedSearchBackend(BaseSearchBackend):
             return []
         searcher = self._open().searcher()
         result = searcher.search(self._id_query(query, ids), len(ids), count=False)
-        found = {searcher.doc(addr).get_first("id") for _, addr in result.hits}
+        found = set(self._ids_at(searcher, [addr for _, addr in result.hits]))
         return [doc_id for doc_id in ids if doc_id in found]
 
     def facet_counts(self, query: SearchQuery, ids: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
@@ -559,6 +636,24 @@ class EmbeddedSearchBackend(BaseSearchBackend):
         if not query.audiences or not ids or not query.facets:
             return {}
         return self._facets(self._open().searcher(), self._id_query(query, ids), query.facets)
+
+    def union_counts(self, query: SearchQuery, window: RankedWindow, ids: Sequence[str]) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+        """(total, facets) of the word matches of ``window`` together with those of ``ids`` the query's
+        filters admit, each document once, in one aggregation (a hybrid stage adds the candidates it
+        found by meaning): for a window read with no facets asked."""
+        searcher, _at, _terms, final = window.context
+        matched = final
+        if ids:
+            matched = Query.boolean_query([(Occur.Should, final), (Occur.Should, self._id_query(query, ids))])
+        agg: dict[str, Any] = {name: {"terms": {"field": name, "size": 50}} for name in query.facets if name in FACET_FIELDS}
+        agg[_MATCHED] = {"value_count": {"field": "date_key"}}  # every document has a date_key (0 when undated)
+        raw = searcher.aggregate(matched, agg)
+        facets: dict[str, list[tuple[str, int]]] = {name: [] for name in query.facets}
+        for name in agg:
+            if name != _MATCHED:
+                buckets = raw.get(name, {}).get("buckets", [])
+                facets[name] = [(str(b["key"]), int(b["doc_count"])) for b in buckets if str(b["key"])]
+        return int(raw[_MATCHED]["value"] or 0), facets
 
     def _hit(self, stored: tantivy.Document, payload: dict[str, Any], key: Any, terms: set[str], by_date: bool) -> SearchHit:
         sections = [("", None, (stored.get_first("text") or b"").decode())]

@@ -20,10 +20,12 @@ not a short keyword, a 文号 or a date sort) is answered in engine-neutral step
    (:meth:`~search.backends.base.BaseSearchBackend.window_hits`), by id and under the same filters.
 
 Counts: ``total`` is the word total plus the candidates found by meaning alone (each admitted by the
-engine, so never a restricted one); facets add those candidates' values when the engine can count a
-set of ids (``facet_counts``, the embedded engine), else they are the word matches' (an undercount,
-never a leak).  A candidate found by meaning that also matches the words deeper than the fetched
-window is counted twice in ``total`` (the last page is then one short): rare and harmless.
+engine, so never a restricted one); facets add those candidates' values.  The embedded engine counts
+both together in one aggregation (``union_counts``: each document once, so ``total`` and the facets
+are exact); an engine that can count a set of ids (``facet_counts``) adds them to the word matches'
+facets, where a candidate found by meaning that also matches the words deeper than the fetched window
+is counted twice (the last page is then one short: rare and harmless); otherwise the facets are the
+word matches' (an undercount, never a leak).
 Candidates by meaning are sought for questions only (:meth:`search.semantic.Reranker.widens`: more
 than three words or twelve characters); a shorter query is re-ranked in place.
 Words alone answer when the model fails, when no vectors exist yet, or when the engine can neither
@@ -32,6 +34,7 @@ search vectors nor filter ids.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -175,8 +178,11 @@ class RerankedSearchBackend(BaseSearchBackend):
         reranker = self._reranker
         if not reranker.applies(query, terms):
             return self.engine.search(query, terms)
-        # the fused head, or more when the page runs past its end
-        window = self.engine.ranked_window(query, terms, max(reranker.window, query.offset + query.page_size))
+        # the fused head, or more when the page runs past its end; an engine that counts the word
+        # matches and the candidates by meaning together (union_counts) counts facets once, afterwards
+        union = getattr(self.engine, "union_counts", None) if query.facets else None
+        asked = dataclasses.replace(query, facets=[]) if union is not None else query
+        window = self.engine.ranked_window(asked, terms, max(reranker.window, query.offset + query.page_size))
         words = window.candidates if window is not None else []
         vector = reranker.query_vector(query.q)
         nearest = self.nearest(query, vector) if vector is not None and reranker.widens(terms) else []
@@ -191,8 +197,13 @@ class RerankedSearchBackend(BaseSearchBackend):
             return SearchResults.empty(query)
         fetched = {i for i, _ in words}
         extra = [i for i in by_meaning if i not in fetched]
-        total = (window.total if window is not None else 0) + len(extra)
-        facets = self._facets(query, window, extra)
+        if union is not None and window is not None:
+            total, facets = union(query, window, extra)
+            if extra:
+                facets = {name: sorted(values, key=lambda kv: (-kv[1], kv[0]))[:50] for name, values in facets.items()}
+        else:
+            total = (window.total if window is not None else 0) + len(extra)
+            facets = self._facets(query, window, extra)
         fused = RankedWindow(total=total, facets=facets, candidates=answer, context=window.context if window else None)
         picks = range(query.offset, min(len(answer), query.offset + query.page_size))
         hits = self.engine.window_hits(query, terms, fused, picks)
