@@ -45,6 +45,8 @@ class Normaliser:
         value = MEDIA.sub("<media-url>", value)
         for kind in ("pages", "images", "documents"):
             value = re.sub(rf"/api/v2/{kind}/(\d+)/", lambda m, k=kind: f"/api/v2/{k}/{self.label(k, int(m[1]))}/", value)
+        # a document's own download view (a search hit's url and html_url)
+        value = re.sub(r"(?<!/api/v2)/documents/(\d+)/", lambda m: f"/documents/{self.label('documents', int(m[1]))}/", value)
         value = re.sub(r'data-page-id="(\d+)"', lambda m: f'data-page-id="{self.label("pages", int(m[1]))}"', value)
         return re.sub(
             r'data-document-id="(\d+)"', lambda m: f'data-document-id="{self.label("documents", int(m[1]))}"', value
@@ -69,6 +71,8 @@ class Normaliser:
                     out[key] = self.label(kind, item) if kind else "<id>"
                 elif key == "id" and isinstance(item, str) and re.fullmatch(r"page:\d+", item):
                     out[key] = "page:" + self.label("pages", int(item[5:]))  # a search result
+                elif key == "id" and isinstance(item, str) and re.fullmatch(r"document:\d+", item):
+                    out[key] = "document:" + self.label("documents", int(item[9:]))  # a document's own search hit
                 elif key in ("log_id", "revision") and item is not None:
                     out[key] = "<id>"
                 elif key == "created_at":

@@ -150,7 +150,7 @@ class SearchEndpointTests(TestCase):
         self.assertEqual(data["results"][0]["id"], document_id(article.pk))
         hit = data["results"][0]
         self.assertEqual(
-            set(hit), {"id", "kind", "title", "title_html", "snippet_html", "score", "url", "date", "source", "page"}
+            set(hit), {"id", "kind", "title", "title_html", "snippet_html", "score", "url", "html_url", "date", "source", "page"}
         )
         self.assertIn("<mark>", hit["title_html"])
         red = self.tree.red_sites[0]
