@@ -116,7 +116,12 @@ class ColumnFeed(Feed):
         return getattr(obj, "intro", "") or getattr(obj, "summary", "") or obj.title
 
     def items(self, obj):
-        return list(obj.articles(None)[:FEED_LIMIT])
+        # the RSS and Atom feeds of a column list the same items: the static publisher renders both
+        # with the same page object, which keeps them (one query, not two, for a column's feeds)
+        items = obj.__dict__.get("_shuyuan_feed_items")
+        if items is None:
+            items = obj.__dict__["_shuyuan_feed_items"] = list(obj.articles(None)[:FEED_LIMIT])
+        return items
 
     def item_title(self, item):
         return item.title

@@ -15,6 +15,12 @@ private folder ``VAR_DIR/releases``) holds, per target, each uploaded body once 
 uploading it (``archive``), and keeps its manifest when done (``record``); the newest
 ``SHUYUAN_RELEASES_KEEP`` releases (default 10) stay restorable, older ones are collected with every body
 no kept release uses. Releases published before the archive existed can't be restored where they differ.
+A release that changes few entries (one edit) is kept as its difference from the release the target held
+before it (``releases/<n>.delta.json.gz``: the entries set, the paths removed, and the entry counts that
+the rebuilt manifest must match), so that it writes kilobytes whatever the size of the site; at most
+``MAX_CHAIN`` deltas follow a release kept whole. A forgotten release that a kept delta is based on stays
+in the archive, marked ``<n>.forgotten`` (not restorable, its bodies not kept for it), until no kept
+release needs it.
 
 Rollback. ``rollback()`` is a publish whose build is an archived release: it takes the lease like a publish
 and runs the publisher's own steps (journal, assets before pages, manifest, deletions last, CDN purge of
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -67,6 +74,12 @@ PARALLEL_PUTS = 64
 #: the bodies no kept release uses are deleted every this many releases (listing the archive costs
 #: more than one publish of a single edit should pay); forgetting old releases happens at every one
 SWEEP_EVERY = 5
+#: a release is kept as its difference from the release before it for at most this many releases in a
+#: row (restoring reads the chain back to one kept whole), and only if it changes at most
+#: 1/DELTA_MAX_SHARE of the entries
+MAX_CHAIN = 32
+DELTA_MAX_SHARE = 4
+DELTA_VERSION = 1
 
 
 class RollbackError(Exception):
@@ -194,54 +207,200 @@ class Archive:
             self.storage.delete(name)
         self._save(name, body)
 
-    def numbers(self) -> list[int]:
-        """The releases whose manifests are kept (restorable), oldest first."""
+    def _delta(self, number: int) -> str:
+        return f"{self.root}/releases/{number:08d}.delta.json.gz"
+
+    def _forgotten(self, number: int) -> str:
+        return f"{self.root}/releases/{number:08d}.forgotten"
+
+    def _listing(self) -> tuple[set[int], set[int], set[int]]:
+        """(releases kept whole, releases kept as a delta, releases forgotten but kept as a base)."""
         try:
             _dirs, files = self.storage.listdir(f"{self.root}/releases")
         except FileNotFoundError:
-            return []
-        return sorted(int(f.split(".")[0]) for f in files if f.endswith(".json.gz") and f.split(".")[0].isdigit())
+            return set(), set(), set()
+        whole, deltas, forgotten = set(), set(), set()
+        for f in files:
+            stem, _dot, rest = f.partition(".")
+            if not stem.isdigit():
+                continue
+            if rest == "json.gz":
+                whole.add(int(stem))
+            elif rest == "delta.json.gz":
+                deltas.add(int(stem))
+            elif rest == "forgotten":
+                forgotten.add(int(stem))
+        return whole, deltas, forgotten
 
-    def save_manifest(self, number: int, manifest: Manifest, raw: bytes | None = None) -> None:
-        """Keep the manifest of release ``number`` (``raw``: its bytes, if already made), and the list of
-        the bodies it uses (read when collecting, instead of whole manifests)."""
+    def numbers(self) -> list[int]:
+        """The releases whose manifests are kept (restorable), oldest first."""
+        whole, deltas, forgotten = self._listing()
+        return sorted((whole | deltas) - forgotten)
+
+    def save_manifest(
+        self, number: int, manifest: Manifest, raw: bytes | None = None, *, base: int | None = None,
+        base_manifest: Manifest | None = None,
+    ) -> None:
+        """Keep the manifest of release ``number`` (``raw``: its bytes, if already made).
+
+        With ``base`` (a kept release) and ``base_manifest`` (what it holds), a release that differs from
+        it in few entries is kept as the difference (``delta.json.gz``: the entries set and the paths
+        removed), so a one-page release writes kilobytes, not the whole manifest; a chain of
+        ``MAX_CHAIN`` deltas, or a delta as large as ``1/DELTA_MAX_SHARE`` of the manifest, is kept whole
+        instead. A release kept whole also keeps the list of the bodies it uses (read when collecting)."""
+        entries = manifest.entries
+        if base is not None and base_manifest is not None and self._chain_length(base) < MAX_CHAIN:
+            old = base_manifest.entries
+            changed = [e for p, e in entries.items() if old.get(p) is not e and old.get(p) != e]
+            removed = [p for p in old if p not in entries]
+            if (len(changed) + len(removed)) * DELTA_MAX_SHARE <= max(len(entries), 1):
+                delta = {
+                    "version": DELTA_VERSION, "release": number, "base": base, "run_id": manifest.run_id,
+                    "base_count": len(old), "count": len(entries), "set": [e.to_json() for e in changed], "removed": sorted(removed),
+                }
+                self._replace(self._delta(number), gzip.compress(json.dumps(delta).encode(), compresslevel=1))
+                self._drop_whole(number)
+                return
         if raw is None:
-            raw = Manifest(entries=manifest.entries, run_id=manifest.run_id, release=number).to_bytes(remember=False)
-        shas = "\n".join(sorted({e.sha256 for e in manifest.entries.values()})).encode()
+            raw = manifest.last_bytes() if manifest.release == number else None
+        if raw is None:
+            raw = Manifest(entries=entries, run_id=manifest.run_id, release=number).to_bytes(remember=False)
+        shas = "\n".join(sorted({e.sha256 for e in entries.values()})).encode()
         self._replace(self._uses(number), gzip.compress(shas, compresslevel=1))
         self._replace(self._release(number), gzip.compress(raw, compresslevel=1))
+        if self.storage.exists(self._delta(number)):
+            self.storage.delete(self._delta(number))
+
+    def _drop_whole(self, number: int) -> None:
+        for name in (self._release(number), self._uses(number)):
+            if self.storage.exists(name):
+                self.storage.delete(name)
 
     def _uses(self, number: int) -> str:
         return f"{self.root}/releases/{number:08d}.uses.gz"
 
-    def manifest(self, number: int) -> Manifest | None:
+    def _read_delta(self, number: int) -> dict | None:
         try:
-            with self.storage.open(self._release(number), "rb") as fh:
-                return Manifest.parse(gzip.decompress(fh.read()))
+            with self.storage.open(self._delta(number), "rb") as fh:
+                data = json.loads(gzip.decompress(fh.read()))
         except FileNotFoundError:
             return None
+        if data.get("version") != DELTA_VERSION or data.get("release") != number:
+            raise ValueError(f"unsupported release delta {number}")
+        return data
 
-    def _used_by(self, number: int) -> set[str]:
-        try:
-            with self.storage.open(self._uses(number), "rb") as fh:
-                return set(gzip.decompress(fh.read()).decode().split())
-        except FileNotFoundError:
-            kept = self.manifest(number)
-            return {e.sha256 for e in kept.entries.values()} if kept is not None else set()
+    def _base_of(self, number: int) -> int | None:
+        """The release a delta release is kept against (None: kept whole, or not kept)."""
+        if self.storage.exists(self._release(number)):
+            return None
+        data = self._read_delta(number)
+        return int(data["base"]) if data else None
+
+    def _chain_length(self, number: int) -> int:
+        """How many deltas lead from release ``number`` to a release kept whole (a large number if the
+        chain is broken: the next release is then kept whole)."""
+        length = 0
+        while number is not None and length <= MAX_CHAIN:
+            if self.storage.exists(self._release(number)):
+                return length
+            data = self._read_delta(number)
+            if data is None:
+                return MAX_CHAIN + 1
+            number, length = int(data["base"]), length + 1
+        return MAX_CHAIN + 1
+
+    def _load(self, number: int, cache: dict[int, Manifest] | None = None) -> Manifest | None:
+        """Release ``number``'s manifest, rebuilt from its delta chain (None if a link is missing or
+        does not add up)."""
+        cache = {} if cache is None else cache
+        if number in cache:
+            return cache[number]
+        chain: list[dict] = []
+        n: int | None = number
+        found: Manifest | None = None
+        while n is not None:
+            if n in cache:
+                found = cache[n]
+                break
+            try:
+                with self.storage.open(self._release(n), "rb") as fh:
+                    found = Manifest.parse(gzip.decompress(fh.read()))
+                break
+            except FileNotFoundError:
+                pass
+            data = self._read_delta(n)
+            if data is None or len(chain) > MAX_CHAIN:
+                return None
+            chain.append(data)
+            n = int(data["base"])
+        if found is None:
+            return None
+        entries = dict(found.entries)
+        result = found
+        for data in reversed(chain):
+            if len(entries) != data.get("base_count", len(entries)):
+                return None
+            for path in data["removed"]:
+                entries.pop(path, None)
+            for item in data["set"]:
+                e = Entry.from_json(item)
+                entries[e.path] = e
+            if len(entries) != data["count"]:
+                return None  # a delta against another state than its base's: not restorable
+            result = Manifest(entries=dict(entries), run_id=data.get("run_id"), release=data["release"])
+            cache[data["release"]] = result
+        cache[number] = result
+        return result
+
+    def manifest(self, number: int) -> Manifest | None:
+        if number in self._listing()[2]:
+            return None  # forgotten (kept only as the base of a newer release's delta)
+        return self._load(number)
+
+    def _used_by(self, number: int, cache: dict[int, Manifest] | None = None) -> set[str]:
+        if self.storage.exists(self._release(number)):
+            try:
+                with self.storage.open(self._uses(number), "rb") as fh:
+                    return set(gzip.decompress(fh.read()).decode().split())
+            except FileNotFoundError:
+                pass
+        kept = self._load(number, cache)
+        return {e.sha256 for e in kept.entries.values()} if kept is not None else set()
 
     def collect(self, keep: int, sweep: bool = True) -> tuple[list[int], int]:
         """Forget all but the newest ``keep`` releases; with ``sweep``, also delete the bodies no kept
-        release uses. Returns the releases forgotten and how many bodies were deleted."""
-        numbers = self.numbers()
+        release uses. Returns the releases forgotten and how many bodies were deleted.
+
+        A forgotten release that a kept one is a delta against stays as its base (marked forgotten: it
+        can't be restored), until no kept release needs it; its bodies count as used only if a kept
+        release uses them."""
+        whole, deltas, forgotten = self._listing()
+        numbers = sorted((whole | deltas) - forgotten)
+        kept = numbers[-keep:]
         dropped = numbers[:-keep] if len(numbers) > keep else []
-        for n in dropped:
-            self.storage.delete(self._release(n))
-            self.storage.delete(self._uses(n))
+        needed: set[int] = set()
+        for n in kept:
+            base = self._base_of(n) if n in deltas else None
+            while base is not None and base not in needed and base not in kept:
+                needed.add(base)
+                base = self._base_of(base) if base in deltas else None
+        for n in sorted(whole | deltas):
+            if n in kept:
+                continue
+            if n in needed:
+                if n not in forgotten:
+                    self._save(self._forgotten(n), b"")
+                continue
+            self.storage.delete(self._release(n)) if n in whole else self.storage.delete(self._delta(n))
+            for name in (self._uses(n), self._forgotten(n)):
+                if self.storage.exists(name):
+                    self.storage.delete(name)
         if not sweep:
             return dropped, 0
         used: set[str] = set()
-        for n in numbers[-keep:]:
-            used |= self._used_by(n)
+        cache: dict[int, Manifest] = {}
+        for n in kept:
+            used |= self._used_by(n, cache)
         deleted = 0
         for name in self._blob_names():
             if name.rpartition("/")[2] not in used:
@@ -287,8 +446,10 @@ def record(publisher: Publisher) -> None:
     if number is None or release_of(publisher.run).get("number") == number:  # not archived, or recorded
         return
     store = Archive.for_target(publisher.target)
+    old = publisher.old
+    base = old.release if old.entries and old.release is not None and old.release != number else None
     try:
-        store.save_manifest(number, publisher.new, publisher.new.last_bytes())
+        store.save_manifest(number, publisher.new, base=base, base_manifest=old)
     except OSError as e:  # the site is published: say the release can't be restored, don't fail the run
         publisher.run.add_warnings([_("第 %(n)d 版的清单未能存档，无法回滚到这一版：%(error)s") % {"n": number, "error": e}])
         return
