@@ -444,8 +444,13 @@ def on_m2m_changed(sender, instance, action, model=None, pk_set=None, reverse=Fa
 
 
 def on_published(sender, instance, **kwargs):
-    # A section that was not visible before (or whose earlier state is unknown): its subtree reappears.
-    reappeared = bool(instance.numchild) and not getattr(instance, "_change_was_visible", False)
+    # A section that was not visible before (or whose earlier state is unknown), or a copy whose publish
+    # may complete its translation (cms.visibility hides untranslated copies): its subtree reappears.
+    from cms.translation import completes_translation
+
+    reappeared = bool(instance.numchild) and (
+        not getattr(instance, "_change_was_visible", False) or completes_translation(instance)
+    )
     record(Event.PUBLISHED, page_id=instance.pk, subtree=reappeared, reason=_("发布《%(title)s》") % {"title": instance.title})
 
 

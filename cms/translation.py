@@ -81,6 +81,66 @@ def translate_object_into(instance, locale, user=None):
     return target.get_target_instance() if target is not None else instance.get_translation(locale)
 
 
+def translate_strings(instance, locale, translate, user=None, publish=True):
+    """Record a translation into ``locale`` of every string segment of ``instance``'s current source (a
+    zh-hans page or snippet already submitted for translation, e.g. by :func:`translate_object_into`) and
+    save the target, as a translator working through wagtail-localize's editor would; returns the copy.
+
+    ``translate``: a callable from the source text to its translation, or a mapping (strings it lacks
+    stay untranslated, so the copy stays off the public site). Rich-text segments keep their inline tags
+    (``<a id="a1">`` ...), which ``translate`` must keep too. Published when ``publish`` and the source is
+    live, as the editor's 发布 would.
+    """
+    from django.contrib.auth import get_user_model
+    from wagtail.models import DraftStateMixin
+    from wagtail_localize.models import StringSegment, StringTranslation, Translation, TranslationSource
+
+    source = TranslationSource.objects.get(object_id=instance.translation_key, locale_id=instance.locale_id)
+    translation = Translation.objects.get(source=source, target_locale=locale)
+    editor = user or get_user_model().objects.filter(is_superuser=True).first()
+    lookup = translate.get if hasattr(translate, "get") else translate
+    for segment in StringSegment.objects.filter(source=source).select_related("string", "context"):
+        text = lookup(segment.string.data)
+        if text is None:
+            continue
+        StringTranslation.objects.update_or_create(
+            translation_of=segment.string,
+            locale=locale,
+            context=segment.context,
+            defaults={
+                "data": text,
+                "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL,
+                "last_translated_by": editor,
+                "has_error": False,
+                "field_error": "",
+            },
+        )
+    source_instance = source.get_source_instance()
+    live = getattr(source_instance, "live", True) or not isinstance(source_instance, DraftStateMixin)
+    translation.save_target(user=editor, publish=publish and live)
+    return translation.get_target_instance()
+
+
+def completes_translation(page) -> bool:
+    """Whether publishing ``page`` may make it (and what is below it) appear: a copy wagtail-localize
+    keeps in sync in a language OpenCC does not convert, while the visibility rule hides untranslated
+    copies. Its publish may complete a translation (the copy was live but hidden until now), so the
+    change feed treats its subtree as reappearing. zh-hant copies are converted before every publish:
+    never hidden, so never reappearing."""
+    from wagtail.models import Locale
+    from wagtail_localize.models import Translation
+
+    from cms import visibility
+
+    if not visibility.hides_untranslated() or is_source(page) or not page.numchild:
+        return False
+    if OpenCCTranslator({}).can_translate(Locale(language_code="zh-hans"), page.locale):
+        return False
+    return Translation.objects.filter(
+        enabled=True, source__object_id=page.translation_key, target_locale_id=page.locale_id
+    ).exists()
+
+
 # -- the reference index of translated pages ------------------------------------------------------------
 def index_references_through_parents(**kwargs) -> None:
     """Queue the reference-index job of an inline child (a material's attachment) for its page.

@@ -14,14 +14,25 @@ restriction and liveness only follow the source when wagtail-localize syncs it (
 every publish, the en copy when a translator works on it); until then the rule keeps it in step, so
 an unpublished, expired, restricted or moved source never leaves a readable copy behind. Pages
 without a zh-hans counterpart (written directly in another language) are their own source.
+
+A copy is published only once it is a translation (``untranslated_q``): a page in another language
+that wagtail-localize is translating (an enabled ``Translation`` of its zh-hans source into its locale)
+while some string segment of that source has no ``StringTranslation`` in its locale, or a Wagtail alias
+of a page in another language, is an untranslated copy. Outside the CMS it counts as unpublished, with
+everything below it: the static site, the API, search and the CMS front end leave it out, and editors
+still see it in the admin. zh-hant copies converted by OpenCC are translations; an en copy becomes one
+when a translator has translated every string (and publishes it, which the change feed passes on).
+Pages written by hand in another language (no enabled ``Translation``, as after "stop syncing") are
+translations. ``settings.SHUYUAN_HIDE_UNTRANSLATED`` (a bool, off unless set) turns this part on.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.db.models.functions import Substr
 from django.db.models.lookups import In
 from django.utils import timezone
@@ -91,11 +102,66 @@ def _held() -> Q:
     return Q(pk__in=SecrecyHold.objects.values("page_id"))
 
 
+def _source_locale_id() -> Subquery:
+    return Subquery(Locale.objects.filter(language_code=settings.LANGUAGE_CODE).values("pk")[:1])
+
+
+def untranslated_q(model=Page) -> Q:
+    """Untranslated copies, as a condition on any page (or translatable snippet) queryset: rows in a
+    language other than zh-hans that are a Wagtail alias of a row in another language, or that
+    wagtail-localize is translating (an enabled ``Translation`` into their locale of a source with their
+    ``translation_key``) while some string segment of that source has no error-free
+    ``StringTranslation`` in their locale (wagtail-localize's own ``Translation.get_progress`` test, in
+    SQL: one anti-join per translation, by the segments' and string translations' indexes).
+
+    Rows in the source language are always translated; so are rows no ``Translation`` targets (written
+    by hand, or synced no longer)."""
+    from wagtail_localize.models import StringSegment, StringTranslation, Translation
+
+    done = StringTranslation.objects.filter(
+        translation_of_id=OuterRef("string_id"),
+        context_id=OuterRef("context_id"),
+        locale_id=OuterRef(OuterRef("target_locale_id")),
+        has_error=False,
+    )
+    missing = StringSegment.objects.filter(source_id=OuterRef("source_id")).exclude(Exists(done))
+    incomplete = Translation.objects.filter(
+        enabled=True, source__object_id=OuterRef("translation_key"), target_locale_id=OuterRef("locale_id")
+    ).filter(Exists(missing))
+    copy = Q(Exists(incomplete))
+    if any(f.name == "alias_of" for f in model._meta.get_fields()):  # pages
+        copy |= Q(alias_of__isnull=False) & ~Q(alias_of__locale_id=F("locale_id"))
+    return ~Q(locale_id=_source_locale_id()) & copy
+
+
+def hides_untranslated() -> bool:
+    """Whether untranslated copies are left out of public outputs (``SHUYUAN_HIDE_UNTRANSLATED``)."""
+    value = getattr(settings, "SHUYUAN_HIDE_UNTRANSLATED", False)
+    if not isinstance(value, bool):
+        raise ImproperlyConfigured("SHUYUAN_HIDE_UNTRANSLATED must be True or False")
+    return value
+
+
+def _untranslated() -> Q:
+    """``untranslated_q`` while the rule hides untranslated copies, else a condition no page meets."""
+    return untranslated_q() if hides_untranslated() else Q(pk__in=[])
+
+
+def is_translated(page) -> bool:
+    """Whether one page (or snippet) is a translation by ``untranslated_q``: one query (none for a row
+    in the source language). Many pages: ``untranslated_q`` over their queryset."""
+    if page.locale.language_code == settings.LANGUAGE_CODE:
+        return True
+    model = type(page)
+    return not model._default_manager.filter(pk=page.pk).filter(untranslated_q(model)).exists()
+
+
 def audience_of(page: Page) -> Audience:
     """The effective audience of a page: its own restriction and its ancestors', strictest wins; for a
     translation, also its source's (and the sources of its translated ancestors).
 
-    Drafts, unpublished and expired pages are never public; they count as internal.
+    Drafts, unpublished and expired pages, and untranslated copies (and what is below them), are never
+    public; they count as internal.
     """
     if not page.live or (page.expire_at and page.expire_at <= timezone.now()):
         return Audience.INTERNAL
@@ -103,7 +169,7 @@ def audience_of(page: Page) -> Audience:
     for source_path in source_pages(page).values_list("path", flat=True):
         paths |= _ancestor_paths(source_path)
     nodes = Page.objects.filter(path__in=paths)
-    if nodes.filter(_unreachable() | _held()).exists():
+    if nodes.filter(_unreachable() | _held() | _untranslated()).exists():
         return Audience.INTERNAL
     restrictions = PageViewRestriction.objects.filter(page__in=nodes).prefetch_related("groups")
     return strictest(*(restriction_audience(r) for r in restrictions))
@@ -120,14 +186,16 @@ def source_pages(page: Page):
 
 def source_restrictions(page: Page) -> list[PageViewRestriction] | None:
     """What the sources of a translation demand before the CMS may serve it: ``None`` when a source (or
-    an ancestor of one) is unpublished or expired, so nobody may read the copy outside the CMS;
-    otherwise the view restrictions on the sources and their ancestors (none for a page without a
-    source). Three queries for a translation."""
+    an ancestor of one) is unpublished or expired, or the copy (or a copy above it) is untranslated, so
+    nobody may read the copy outside the CMS; otherwise the view restrictions on the sources and their
+    ancestors (none for a page without a source). Four queries for a translation."""
     paths: set[str] = set()
     for source_path in source_pages(page).values_list("path", flat=True):
         paths |= _ancestor_paths(source_path)
     if not paths:
         return []
+    if hides_untranslated() and Page.objects.filter(path__in=_ancestor_paths(page.path)).filter(untranslated_q()).exists():
+        return None
     nodes = Page.objects.filter(path__in=paths)
     if nodes.filter(_unreachable() | _held()).exists():
         return None
@@ -154,6 +222,10 @@ def _under(paths) -> Q:
             q |= Q(In(Substr("path", 1, length), kept))
     return q
 
+
+# Up to this many untranslated copies, the rule names them (their paths); beyond, it asks
+# ``untranslated_q`` in SQL row by row (and still names the copies with children).
+MAX_NAMED_UNTRANSLATED = 1000
 
 # Up to this many translations whose source is hidden, the rule names them (their translation keys);
 # beyond, it asks in SQL, row by row, whether a translation's source is hidden.
@@ -212,11 +284,29 @@ class Rule:
         hidden = (Q(numchild__gt=0) & _unreachable()) | _held()
         return list(Page.objects.filter(hidden).values_list("path", flat=True))
 
+    @cached_property
+    def _untranslated(self) -> tuple[set[str], Q]:
+        """Live untranslated copies (``untranslated_q``): their paths, to leave out with everything
+        below them, and a condition for those too many to name. One query (two beyond
+        ``MAX_NAMED_UNTRANSLATED``), computed once per ``Rule``, so once per request or publish."""
+        if not hides_untranslated():
+            return set(), Q()
+        copies = Page.objects.filter(live=True).filter(untranslated_q())
+        named = list(copies.values_list("path", flat=True)[: MAX_NAMED_UNTRANSLATED + 1])
+        if len(named) <= MAX_NAMED_UNTRANSLATED:
+            return set(named), Q()
+        return set(copies.filter(numchild__gt=0).values_list("path", flat=True)), ~untranslated_q()
+
+    def _offline(self, paths: set[str]) -> Q:
+        """Live, unexpired pages not at or below ``paths``, the hidden branches or an untranslated copy."""
+        untranslated, unnamed = self._untranslated
+        return Q(live=True) & _not_expired() & ~_under(paths | set(self._hidden_branches) | untranslated) & unnamed
+
     def public(self) -> Q:
-        """Live, unexpired pages with no view restriction on them or any ancestor, and no unpublished
-        or expired ancestor; translations only while their source is public too."""
+        """Live, unexpired pages with no view restriction on them or any ancestor, and no unpublished,
+        expired or untranslated ancestor; translations only while their source is public too."""
         if self._public is None:
-            visible = Q(live=True) & _not_expired() & ~_under(self._restricted_paths() | set(self._hidden_branches))
+            visible = self._offline(self._restricted_paths())
             self._public = visible & _within_sources(visible)
         return self._public
 
@@ -225,7 +315,7 @@ class Rule:
         below an unpublished or expired page); translations only while a member may read their source."""
         if self._members is None:
             internal = {path for path, audience in self._audiences_by_path if audience == Audience.INTERNAL}
-            visible = Q(live=True) & _not_expired() & ~_under(internal | set(self._hidden_branches))
+            visible = self._offline(internal)
             self._members = visible & _within_sources(visible)
         return self._members
 

@@ -73,6 +73,20 @@ def translation_log_actions(actions):
     actions.register_action(WITHDRAWN_WITH_SOURCE, _("随原文取消发布"), _("随原文一并取消发布"))
 
 
+@hooks.register("register_admin_urls")
+def bulk_translate_urls():
+    from cms.bulk_translate import admin_urls
+
+    return admin_urls()
+
+
+@hooks.register("register_page_header_buttons")
+def bulk_translate_button(page, user, view_name=None, next_url=None):
+    from cms.bulk_translate import header_buttons
+
+    return header_buttons(page, user, view_name, next_url)
+
+
 @hooks.register("on_serve_page")
 def translations_follow_their_source(callback):
     """The CMS front end serves a translation only to whoever may read its source: a copy of an
