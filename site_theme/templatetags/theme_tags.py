@@ -9,6 +9,8 @@ index (the CMS), each request asks the database, in a few queries.
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.conf import settings
 from django.utils import translation
@@ -310,3 +312,175 @@ def utc_iso(value):
     if not value:
         return ""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# -- page designs: the study library home, the exhibition's units, 红色云图's map ---------------------------
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+@register.filter
+def cn_ordinal(n):
+    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 99 → 九十九 (for 第一单元 …); other numbers stay digits."""
+    n = int(n)
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    text = ("" if tens == 1 else _CN_DIGITS[tens]) + "十" if tens else ""
+    return text + (_CN_DIGITS[ones] if ones else "")
+
+
+@register.simple_tag(takes_context=True)
+def library_sections(context, page, per_section=4):
+    """The study library home's sections: per material type (in the page's language) the newest
+    ``per_section`` materials, their count and the type's filter URL; and per topic the count.
+
+    The materials are ``page.materials(user)``: the visibility rule (``cms.visibility``) decides what
+    the reader (an anonymous visitor while the static site is built) may see, nothing here re-decides it.
+    """
+    from django.db.models import Count
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    materials = page.materials(user)
+    base = page_href(context, page)
+    types, topics = page._terms()
+    by_type = dict(
+        materials.order_by().values_list("material_type__translation_key").annotate(n=Count("pk")).values_list(
+            "material_type__translation_key", "n"
+        )
+    )
+    by_topic = dict(
+        materials.order_by().values_list("topics__translation_key").annotate(n=Count("pk")).values_list(
+            "topics__translation_key", "n"
+        )
+    )
+    sections = []
+    for term in types:
+        count = by_type.get(term.translation_key, 0)
+        if count:
+            items = list(materials.filter(material_type__translation_key=term.translation_key)[:per_section])
+            sections.append({"term": term, "count": count, "items": items, "url": f"{base}type/{term.slug}/"})
+    return {
+        "sections": sections,
+        "type_counts": {t.pk: by_type.get(t.translation_key, 0) for t in types},
+        "topic_counts": {t.pk: by_topic.get(t.translation_key, 0) for t in topics},
+        "total": sum(by_type.values()),
+    }
+
+
+@register.filter
+def count_of(counts, term):
+    return counts.get(getattr(term, "pk", None), 0) if counts else 0
+
+
+#: a heading that labels its own unit (第一单元 …, Unit 1: …): its label is kept and nothing is numbered
+_OWN_LABEL = re.compile(r"^\s*(第[一二三四五六七八九十百〇零\d]+单元|unit\s*\d+)\s*[:：]?\s*(.*)$", re.I | re.S)
+#: opening and closing units (序厅, 结语 …) are not numbered
+_UNNUMBERED = re.compile(r"^\s*(序厅|序言|前言|引言|导言|结语|尾声|结束语|prologue|epilogue|introduction|conclusion)\b", re.I)
+
+
+@register.simple_tag
+def exhibition_units(sections):
+    """An exhibition's blocks as a guided sequence of units: every text section with a heading starts a
+    unit, and the pictures, videos and timelines after it belong to it (those before the first heading
+    open the exhibition as an untitled first unit).
+
+    Each unit has a ``label`` when its heading carries one (第一单元 开天辟地 → 第一单元, 开天辟地), else a
+    ``number`` (第一单元 …) unless it is the opening or closing unit (序厅, 结语); when any heading labels
+    itself, none is numbered, so an editor's own numbering is never contradicted.
+    """
+    units = []
+    for block in sections or ():
+        heading = (block.value.get("heading") or "").strip() if block.block_type == "section" else ""
+        if heading or not units:
+            units.append({"title": heading, "label": "", "number": None, "blocks": []})
+        units[-1]["blocks"].append(block)
+    own = False
+    for unit in units:
+        match = _OWN_LABEL.match(unit["title"])
+        if match and match.group(2).strip():
+            unit["label"], unit["title"], own = match.group(1).strip(), match.group(2).strip(), True
+    number = 0
+    for index, unit in enumerate(units, start=1):
+        unit["anchor"] = f"unit-{index}"
+        if not own and unit["title"] and not _UNNUMBERED.match(unit["title"]):
+            number += 1
+            unit["number"] = number
+    for before, after in zip(units, units[1:], strict=False):
+        before["next"], after["previous"] = after, before
+    return units
+
+
+_MAP_FILE = "site_theme/china-provinces.svg"
+
+
+def _province_shapes() -> dict[str, str]:
+    """{province code: SVG path data} from the map shipped with the theme (read once per process)."""
+    from django.contrib.staticfiles import finders
+
+    cached = getattr(_province_shapes, "_shapes", None)
+    if cached is None:
+        with open(finders.find(_MAP_FILE), encoding="utf-8") as f:
+            svg = f.read()
+        cached = _province_shapes._shapes = dict(re.findall(r'<path id="([a-z]+)" d="([^"]+)"/>', svg))
+    return cached
+
+
+#: shading steps of the map (CSS classes level-1 … level-4)
+MAP_LEVELS = 4
+
+
+@register.simple_tag(takes_context=True)
+def china_map(context, page, current=None):
+    """红色云图's map: every province with venues the reader may see is shaded by its count and links to
+    the list filtered by that province (a static page: it works without JavaScript)."""
+    from django.db.models import Count
+
+    from cms.provinces import Province
+
+    request = context.get("request")
+    counts = dict(
+        page.exhibitions(getattr(request, "user", None)).order_by().values_list("province").annotate(n=Count("pk"))
+        .values_list("province", "n")
+    )
+    top = max(counts.values(), default=0)
+    base = page_href(context, page)
+    shapes = _province_shapes()
+    provinces = []
+    for code, name in Province.choices:
+        if code not in shapes:
+            continue
+        n = counts.get(code, 0)
+        level = -(-n * MAP_LEVELS // top) if n else 0
+        provinces.append({"code": code, "name": name, "d": shapes[code], "count": n, "level": level,
+                          "url": f"{base}province/{code}/" if n else "", "current": code == current})
+    legend = []
+    for level in range(1, MAP_LEVELS + 1):
+        low, high = (level - 1) * top // MAP_LEVELS + 1, level * top // MAP_LEVELS
+        if top and low <= high:
+            legend.append({"level": level, "low": low, "high": high})
+    return {"provinces": provinces, "legend": legend, "total": sum(counts.values())}
+
+
+@register.simple_tag(takes_context=True)
+def member_bar(context):
+    """Who is signed in, for the members' pages the CMS serves: None for a visitor and always None while
+    the static publisher renders (its requests are marked SHUYUAN_STATIC_BUILD and anonymous), so no
+    published page carries a login state or anything per user."""
+    from django.urls import NoReverseMatch, reverse
+
+    from site_theme.account_views import display_name
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if request is None or request.META.get("SHUYUAN_STATIC_BUILD") or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        account_url = reverse("account")
+    except NoReverseMatch:  # cms/urls.py has no account page yet: the password page is the account's page
+        account_url = reverse("password_change")
+    return {
+        "name": display_name(user),
+        "account_url": account_url,
+        "logout_url": reverse("logout"),
+    }
