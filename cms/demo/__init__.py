@@ -1,18 +1,24 @@
 """Build the demo site: a whole zh-hans tree with real seed articles, translated into zh-hant and en.
 
+Each column holds the seeds that belong there, a few of the organisation's own articles (``content``,
+written in Chinese and English) and news items from ``../shared/corpus/news.jsonl.gz`` that
+``topics.classify`` files under that column (more of the own articles when the corpus is missing).
+zh-hant copies are converted by OpenCC; en copies are made of the pages that have English, and every
+string of those is translated, so an en page is a real translation. Pictures are title posters drawn
+in the theme's colours (``assets.make_poster``), with captions and alt texts from the page itself.
+
 Re-running is safe: every item is looked up by its slug (or name) first and only missing items are
-created. ``pages=N`` adds N generated articles and study materials for scale tests, taking real
-news text from ``../shared/corpus/news.jsonl.gz`` when it is there and generated text otherwise.
+created. ``pages=N`` adds N generated articles and study materials for scale tests, from the corpus
+items that fit a column, or from the own articles without the corpus.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import io
 import itertools
-import json
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -29,7 +35,8 @@ from wagtail.signal_handlers import disable_reference_index_auto_update
 from wagtail_localize.models import StringTranslation
 
 from cms import visibility
-from cms.demo import assets
+from cms.demo import assets, content
+from cms.demo.corpus import column_items, headline_items
 from cms.demo.seeds import Seed, load_seeds
 from cms.models import (
     ArticlePage,
@@ -92,6 +99,9 @@ UNIT_ACCOUNTS = [
     ("branch2_editor", "第二支部编辑", "0102", "editors"),
     ("branch2_reviewer", "第二支部审核", "0102", "reviewers"),
 ]
+OWN_PER_COLUMN = 3  # the organisation's own articles per column, each translated into English
+FILLER_PER_COLUMN = 5  # then news from the corpus that fits the column (Chinese only)
+UNIT_EXTRA_ARTICLES = 4  # a branch's own articles besides the two above
 ENGLISH_TITLES = {
     "home": "Shuyuan Party-Building Platform", "news": "News", "notices": "Notices", "politics": "Policy Advice",
     "organisation": "Organisation", "members": "Member Stories", "library": "Shuyuan Study Library",
@@ -123,7 +133,9 @@ class DemoBuilder:
         self.seeds = load_seeds(seed_dir)
         self.translate = translate
         self.summary = DemoSummary()
-        self.images: list[ShuyuanImage] = []
+        self.english: dict[object, dict[str, str]] = {}  # translation_key -> {Chinese: English}
+        self.filler_keys: set = set()  # Chinese-only filler: no en copy
+        self._corpus = None
 
     # --- helpers -------------------------------------------------------------------------------
     def child(self, parent: Page, model, slug: str, **fields):
@@ -144,45 +156,69 @@ class DemoBuilder:
             self.summary.add(str(model._meta.verbose_name))
         return obj
 
-    def image(self, index: int) -> ShuyuanImage:
-        title = f"示例图片 {index + 1:02d}"
-        image = ShuyuanImage.objects.filter(title=title).first()
+    def poster(self, title: str, kicker: str, alt: str = "", text: str = "") -> ShuyuanImage:
+        """The title poster of ``title`` (one per title; its layout follows from the title)."""
+        image = ShuyuanImage.objects.filter(title=title).order_by("pk").first()
         if image is None:
+            number = zlib.crc32(title.encode())
             image = ShuyuanImage(
-                title=title, source="书苑示例图库", credit="书苑编辑部（程序生成）",
-                file=ImageFile(io.BytesIO(assets.make_image(index)), name=f"demo-{index + 1:02d}.jpg"),
+                title=title, description=alt or f"红底金字题图：{title}", source="书苑编辑部", credit="制图",
+                file=ImageFile(io.BytesIO(assets.make_poster(text or title, kicker, number)), name=f"poster-{number:08x}.jpg"),
             )
             image.save()
             self.summary.add("图片")
         return image
 
+    def corpus(self):
+        if self._corpus is None:
+            self._corpus = column_items() or {}
+        return self._corpus
+
     def document(self, title: str, filename: str, data: bytes, audience="follow") -> ShuyuanDocument:
         document = ShuyuanDocument.objects.filter(title=title).first()
         if document is None:
-            document = ShuyuanDocument(title=title, audience=audience, source="书苑示例")
+            document = ShuyuanDocument(title=title, audience=audience, source="书苑编辑部")
             document.file.save(filename, ContentFile(data), save=False)
             document.save()
             self.summary.add("文档")
         return document
 
     @staticmethod
-    def body(paragraphs: list[str], image=None):
+    def body(paragraphs: list[str], image=None, caption: str = ""):
         blocks = []
         for i, text in enumerate(paragraphs):
             if len(text) <= 24 and not text.endswith(("。", "！", "？")):
                 blocks.append(("heading", {"text": text, "level": "h2"}))
             else:
                 blocks.append(("paragraph", f"<p>{text}</p>"))
-            if image is not None and i == 1:
-                blocks.append(("image", {"image": image, "caption": "示例配图"}))
+            if image is not None and i == 0:
+                blocks.append(("image", {"image": image, "caption": caption}))
         return blocks
+
+    def article(self, column: ColumnPage, slug: str, title: str, paragraphs: list[str], date: dt.date,
+                source: str = "", author: str = "", english: dict[str, str] | None = None, en_caption: str = ""):
+        """An article with its title poster as cover and, after the lead, a captioned picture."""
+        title = title[:255]
+        cover = self.poster(title, column.title)
+        caption = content.caption(title, date)
+        scene = self.poster(caption, f"{date.year}年{date.month}月", alt=f"红底金字配图：{caption}", text=title)
+        page = self.child(
+            column, ArticlePage, slug, title=title, source=source, author=author, date=date, cover_image=cover,
+            summary=paragraphs[0][:120], body=self.body(paragraphs, scene, caption),
+            first_published_at=dt.datetime.combine(date, dt.time(9, 0), tzinfo=dt.UTC),
+        )
+        if english is not None:
+            self.english[page.translation_key] = {
+                **english, paragraphs[0][:120]: english.get(paragraphs[0], paragraphs[0])[:250],
+                caption: en_caption, page.slug: page.slug, "书苑编辑部": "Shuyuan editorial office",
+            }
+        return page
 
     # --- the tree ------------------------------------------------------------------------------
     def build(self, pages: int = 0) -> DemoSummary:
         locales = {code: Locale.objects.get_or_create(language_code=code)[0] for code in ("zh-hans", "zh-hant", "en")}
         zh = locales["zh-hans"]
         self.accounts()
-        self.images = [self.image(i) for i in range(10)]
 
         types = {slug: self.term(MaterialType, slug, name, zh, i) for i, (slug, name) in enumerate(MATERIAL_TYPES)}
         topics = {slug: self.term(Topic, slug, name, zh, i) for i, (slug, name) in enumerate(TOPICS)}
@@ -191,29 +227,43 @@ class DemoBuilder:
         }
 
         home = self.home(zh)
+        self.english[home.translation_key] = {**content.FIXED_ENGLISH, "home": "home"}
         columns = {
             slug: self.child(home, ColumnPage, slug, title=title, intro=intro, show_in_menus=True, locale=zh)
             for slug, title, intro in COLUMNS
         }
+        for slug, title, intro in COLUMNS:
+            self.english[columns[slug].translation_key] = {
+                title: ENGLISH_TITLES[slug], intro: content.FIXED_ENGLISH[intro], slug: slug,
+            }
         library = self.child(
             home, StudyLibraryPage, "library", title="党建书苑", show_in_menus=True,
             summary="在线学习资料库：文章、文件、音视频与微党课、微党史、微感悟、微提示。",
             intro="<p>党员在线学习的资料库，支持全文检索。部分资料仅对登录会员开放。</p>",
         )
+        self.english[library.translation_key] = {**content.FIXED_ENGLISH, "library": "library"}
         self.exhibition(library)
         red = self.child(
             home, RedExhibitionIndexPage, "red", title="红色云图", show_in_menus=True,
             intro="汇集全国各地红色场馆与线上展览，按省份和类别浏览。",
         )
+        self.english[red.translation_key] = {**content.FIXED_ENGLISH, "red": "red"}
         for i, (name, province, city, cat, url, coords) in enumerate(RED_EXHIBITIONS):
-            self.child(
+            description, en_description = content.red_site_text(name, city)
+            site = self.child(
                 red, RedExhibitionPage, f"site-{i + 1:02d}", title=name, province=province, city=city,
-                category=categories[cat], external_url=url, cover_image=self.images[i % len(self.images)],
-                description=f"{name}位于{city}，是开展党史学习教育的重要阵地。",
+                category=categories[cat], external_url=url,
+                cover_image=self.poster(name, "红色云图", alt=f"红底金字题图：{name}（{city}）"),
+                description=description,
                 latitude=Decimal(str(coords[0])) if coords else None,
                 longitude=Decimal(str(coords[1])) if coords else None,
             )
+            self.english[site.translation_key] = {
+                name: content.RED_SITES_EN[name], description: en_description, city: content.CITIES_EN[city],
+                site.slug: site.slug,
+            }
         self.seed_pages(columns, library, types, topics)
+        self.column_pages(columns)
         self.restricted_pages(columns, library, types, topics)
         self.units(home)
         if pages:
@@ -308,6 +358,14 @@ class DemoBuilder:
                     unit.root_page, ArticlePage, f"{slug}-{i:02d}", title=title, date=dt.date(2025, 11, i),
                     summary=title, body=self.body([f"{title}。", f"{name}组织党员开展学习讨论。"]),
                 )
+            # and more of the unit's own news, so its column on the home page is as full as the others
+            by_column = [
+                [a for a in content.own_articles(column, 24, start=20) if a.title.startswith(name) and a.title not in articles]
+                for column, _t, _i in COLUMNS
+            ]
+            own = [found[k] for k, found in enumerate(by_column) if len(found) > k]  # k-th: other dates, other kinds
+            for i, item in enumerate(own[:UNIT_EXTRA_ARTICLES], start=len(articles) + 1):
+                self.article(unit.root_page.specific, f"{slug}-{i:02d}", item.title, item.paragraphs, item.date, source=name)
         User = get_user_model()
         wagtail_editors = Group.objects.filter(name__in=("编辑人员", "Editors"))
         for username, _label, code, role in UNIT_ACCOUNTS:
@@ -346,23 +404,53 @@ class DemoBuilder:
         return home
 
     def exhibition(self, library: StudyLibraryPage) -> None:
-        img = self.images
-        self.child(
-            library, ExhibitionPage, "exhibition", title="光辉历程——党史图片展", subtitle="线上展览",
-            curator="书苑编辑部", cover_image=img[0], summary="以图片和时间线回顾党的光辉历程，适合在手机上浏览。",
-            sections=[
-                ("section", {"heading": "序厅", "text": "<p>本展览以时间为序，分为四个单元，展示重要历史时刻。</p>"}),
-                ("image", {"image": img[1], "caption": "第一单元 开天辟地", "text": "1921年，中国共产党诞生。"}),
-                ("timeline", [
-                    {"date": "1921年7月", "title": "中国共产党第一次全国代表大会召开", "text": "大会在上海召开，后转移至嘉兴南湖。", "image": img[2]},
-                    {"date": "1927年8月", "title": "南昌起义", "text": "打响武装反抗国民党反动派的第一枪。", "image": None},
-                    {"date": "1935年1月", "title": "遵义会议", "text": "在生死攸关的转折关头召开的重要会议。", "image": None},
-                    {"date": "1949年10月", "title": "中华人民共和国成立", "text": "", "image": img[3]},
-                ]),
-                ("image", {"image": img[4], "caption": "第二单元 改天换地", "text": ""}),
-                ("section", {"heading": "结语", "text": "<p>回望历史，砥砺前行。</p>"}),
-            ],
+        """光辉历程: a prologue that says how many units follow, the units (each a heading, a text and a
+        captioned picture; the first with a timeline) and an epilogue."""
+        ex = content.EXHIBITION
+        kicker = ex["title"][0].split("——")[0]
+        sections = [("section", {"heading": ex["prologue"][0][0], "text": f"<p>{ex['prologue'][1][0]}</p>"})]
+        for unit in ex["units"]:
+            heading = unit["heading"][0]
+            sections.append(("section", {"heading": heading, "text": f"<p>{unit['text'][0]}</p>"}))
+            picture = self.poster(unit["caption"][0], kicker, alt=f"展览配图：{unit['caption'][0]}")
+            sections.append(("image", {"image": picture, "caption": unit["caption"][0], "text": unit["note"][0]}))
+            if unit.get("timeline"):
+                sections.append(("timeline", [
+                    {"date": date[0], "title": title[0], "text": text[0],
+                     "image": self.poster(f"{date[0]}，{title[0]}", kicker, text=title[0]) if n in (0, 3) else None}
+                    for n, (date, title, text) in enumerate(unit["timeline"])
+                ]))
+        sections.append(("section", {"heading": ex["epilogue"][0][0], "text": f"<p>{ex['epilogue'][1][0]}</p>"}))
+        page = self.child(
+            library, ExhibitionPage, "exhibition", title=ex["title"][0], subtitle=ex["subtitle"][0],
+            curator=ex["curator"][0], cover_image=self.poster(ex["title"][0], ex["subtitle"][0]),
+            summary=ex["summary"][0], sections=sections,
         )
+        self.english[page.translation_key] = {**content.exhibition_english(), page.slug: page.slug}
+
+    def column_pages(self, columns: dict[str, ColumnPage]) -> None:
+        """Fill every column: OWN_PER_COLUMN of the organisation's own articles (with English), then
+        FILLER_PER_COLUMN news items from the corpus that fit the column (Chinese only), or more own
+        articles when the corpus is missing."""
+        corpus = self.corpus()
+        if not corpus:
+            self.log("未找到 ../shared/corpus，栏目补充内容改用内置的示例稿件。")
+        for slug, column in columns.items():
+            for n, item in enumerate(content.own_articles(slug, OWN_PER_COLUMN), start=1):
+                self.article(
+                    column, f"{slug}-{n:02d}", item.title, item.paragraphs, item.date, source="书苑编辑部",
+                    english=item.english, en_caption=content.en_caption(item.en_title, item.date),
+                )
+            if corpus:
+                filler = [(i.title, list(i.paragraphs), i.date, "新闻联播") for i in headline_items(corpus, slug, FILLER_PER_COLUMN)]
+            else:
+                filler = [
+                    (i.title, i.paragraphs, i.date, "书苑编辑部")
+                    for i in content.own_articles(slug, FILLER_PER_COLUMN, start=OWN_PER_COLUMN)
+                ]
+            for n, (title, paragraphs, date, source) in enumerate(filler, start=1):
+                page = self.article(column, f"{slug}-more-{n:02d}", title, paragraphs, date, source=source)
+                self.filler_keys.add(page.translation_key)
 
     def seed_pages(self, columns, library, types, topics) -> None:
         seeds = self.seeds
@@ -380,18 +468,14 @@ class DemoBuilder:
             kind, where, extra, default_date = plan.get(key, ("article", "news", "", "2024-01-01"))
             title = seed.title or "构建党建智慧化工作模式的路径"
             date = dt.date.fromisoformat(seed.date or default_date)
-            image = self.images[int(key) % len(self.images)]
             summary = seed.paragraphs[0][:120]
             if kind == "article":
-                self.child(
-                    columns[where], ArticlePage, f"seed-{key}", title=title[:255], source=extra, author=seed.author,
-                    date=date, cover_image=image, summary=summary, body=self.body(seed.paragraphs, image),
-                )
+                self.article(columns[where], f"seed-{key}", title, seed.paragraphs, date, source=extra, author=seed.author)
             else:
                 page = self.child(
                     library, StudyMaterialPage, f"seed-{key}", title=title[:255], material_type=types[extra],
-                    issuing_body="书苑编辑部", issue_date=date, cover_image=image, summary=summary,
-                    body=self.body(seed.paragraphs),
+                    issuing_body="书苑编辑部", issue_date=date, cover_image=self.poster(title[:255], "党建书苑"),
+                    summary=summary, body=self.body(seed.paragraphs),
                 )
                 page.topics.add(topics[where])
                 page.save_revision().publish()
@@ -424,11 +508,12 @@ class DemoBuilder:
             ("micro-reflection-01", "micro-reflection", "微感悟：在主题党日中重温入党誓词"),
             ("micro-tip-01", "micro-tip", "微提示：两学一做学习教育常态化"),
         ):
-            self.child(
+            page = self.child(
                 library, StudyMaterialPage, slug, title=title, material_type=types[type_slug],
                 issuing_body="书苑编辑部", issue_date=dt.date(2025, 6, 1), summary=title.split("：", 1)[1],
                 body=self.body([f"{title.split('：', 1)[1]}。本资料供各支部组织学习使用。"]),
             )
+            self.english[page.translation_key] = {**content.FIXED_ENGLISH, "书苑编辑部": "Shuyuan editorial office", slug: slug}
 
     def restricted_pages(self, columns, library, types, topics) -> None:
         members_doc = self.document(
@@ -463,7 +548,7 @@ class DemoBuilder:
         from cms.demo.bulk import bulk_add_children
 
         existing = set(Page.objects.filter(slug__startswith="gen-").values_list("slug", flat=True))
-        texts = _text_source()
+        texts = _text_source(self.corpus())
         rng = random.Random(42)
         column_list, type_list, topic_list = list(columns.values()), list(types.values()), list(topics.values())
         pending: dict[int, list] = {}
@@ -487,10 +572,12 @@ class DemoBuilder:
             slug = f"gen-{i:06d}"
             if slug in existing:
                 continue
-            title, paragraphs, date = next(texts)
+            column = column_list[i % len(column_list)]
+            title, paragraphs, date = next(texts["news" if i % 3 == 2 else COLUMNS[i % len(COLUMNS)][0]])
             common = dict(
                 slug=slug, title=title[:250], summary=paragraphs[0][:120],
                 body=[("paragraph", "".join(f"<p>{p}</p>" for p in paragraphs))],
+                first_published_at=dt.datetime.combine(date, dt.time(8, 0), tzinfo=dt.UTC),
             )
             if i % 3 == 2:
                 page = StudyMaterialPage(
@@ -499,8 +586,8 @@ class DemoBuilder:
                 page._demo_topic = rng.choice(topic_list).pk
                 parent = library
             else:
-                page = ArticlePage(date=date, source="新闻联播", **common)
-                parent = column_list[i % len(column_list)]
+                page = ArticlePage(date=date, source="新闻联播" if self.corpus() else "书苑编辑部", **common)
+                parent = column
             pending.setdefault(parent.pk, []).append(page)
             made += 1
             if made % 1000 == 0:
@@ -511,7 +598,11 @@ class DemoBuilder:
 
     def translations(self, home: HomePage, locales: dict[str, Locale]) -> list:
         """Translate the zh-hans tree (not the generated scale pages) into zh-hant and en; returns the
-        translated pages and snippets (their references are indexed by the caller)."""
+        translated pages and snippets (their references are indexed by the caller).
+
+        zh-hant: every page, converted by OpenCC. en: the pages with English (``self.english``), every
+        string translated, plus the seeds, policies and members' pages as untranslated copies for a
+        translator to work through; the corpus filler, which nobody will translate, gets no en copy."""
         translated = []
         user = get_user_model().objects.filter(is_superuser=True).first()
         from cms.translation import translate_page
@@ -527,11 +618,11 @@ class DemoBuilder:
         for code in ("zh-hant", "en"):
             locale = locales[code]
             for model in (MaterialType, Topic, RedExhibitionCategory):
-                for term in model.objects.filter(locale=locales["zh-hans"]):
+                for term in model.objects.filter(locale=locales["zh-hans"]).order_by("pk"):
                     if term.get_translation_or_none(locale) is None:
                         translated.append(translate_object_into(term, locale, user=user))
                         if code == "en" and term.slug in ENGLISH_TERMS:
-                            _translate_string(term, locale, "name", ENGLISH_TERMS[term.slug], user)
+                            _translate_fully(term, locale, {term.name: ENGLISH_TERMS[term.slug], term.slug: term.slug}, user)
             done = set(Page.objects.filter(locale=locale).values_list("translation_key", flat=True))
             if code == "zh-hant":  # converted by OpenCC: done only once its strings are converted
                 done &= set(
@@ -539,14 +630,15 @@ class DemoBuilder:
                     .values_list("translation_of__segments__source__object_id", flat=True)
                 )
             todo = [p for p in pages if p.translation_key not in done]
+            if code == "en":
+                todo = [p for p in todo if p.translation_key not in self.filler_keys]
             for page in todo:
-                target = translate_page(page, locale, user=user)
-                translated.append(target)
-                if code == "en":
-                    key = "home" if page.pk == home.pk else page.slug
-                    if key in ENGLISH_TITLES:
-                        target.title = ENGLISH_TITLES[key]
-                        target.save_revision(user=user).publish()
+                translated.append(translate_page(page, locale, user=user))
+            if code == "en":
+                for page in pages:
+                    english = self.english.get(page.translation_key)
+                    if english is not None and _translate_fully(page, locale, english, user, only_if_incomplete=True):
+                        self.log(f"  en: 未译完的字段（{page.title}）")
             if todo:
                 self.summary.add(f"{code} 译本", len(todo))
                 self.log(f"  {code}: 翻译了 {len(todo)} 个页面")
@@ -563,46 +655,54 @@ def site_address() -> tuple[str, int]:
     return parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def _translate_string(instance, locale, field_path: str, text: str, user) -> None:
-    """Record a human translation of one field in wagtail-localize, as a translator would in its editor."""
+def _translate_fully(instance, locale, english: dict[str, str], user, only_if_incomplete: bool = False) -> list[str]:
+    """Record a human translation of every string of ``instance`` in wagtail-localize, as a translator
+    would in its editor, and publish the translation. ``english`` maps each source string to its
+    translation. Returns the source strings it had no translation for (left untranslated)."""
     from wagtail_localize.models import StringSegment, StringTranslation, Translation
 
-    translation = Translation.objects.get(source__object_id=instance.translation_key, target_locale=locale)
-    for segment in StringSegment.objects.filter(source=translation.source, context__path=field_path):
+    translation = Translation.objects.filter(
+        source__object_id=instance.translation_key, source__locale=instance.locale, target_locale=locale
+    ).first()
+    if translation is None:
+        return [str(instance)]
+    if only_if_incomplete:
+        total, done = translation.get_progress()
+        if total == done:
+            return []
+    missing = []
+    for segment in StringSegment.objects.filter(source=translation.source).select_related("string", "context"):
+        text = english.get(segment.string.data)
+        if text is None:
+            missing.append(segment.string.data)
+            continue
         StringTranslation.objects.update_or_create(
             translation_of=segment.string, locale=locale, context=segment.context,
-            defaults={"data": text, "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL, "last_translated_by": user},
+            defaults={"data": text, "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL,
+                      "last_translated_by": user, "has_error": False},
         )
     translation.save_target(user=user, publish=True)
+    return missing
 
 
 def _generated_seed(key: str) -> Seed:
-    rng = random.Random(int(key))
-    words = ["党建", "信息化", "学习", "组织生活", "三会一课", "主题党日", "平台", "支部", "会员", "服务"]
-    paragraphs = ["".join(rng.choice(words) for _ in range(30)) + "。" for _ in range(6)]
-    return Seed(key=key, title=f"示例文章 {key}", paragraphs=paragraphs)
+    """A seed article when ``../shared/seeds`` is missing: one of the organisation's own articles."""
+    column = {"000": "news", "003": "organisation", "004": "news"}.get(key, "news")
+    item = content.own_articles(column, 1, start=20 + int(key))[0]
+    return Seed(key=key, title=item.title, paragraphs=item.paragraphs, date=item.date.isoformat())
 
 
-def _text_source():
-    """Endless (title, paragraphs, date) triples: the news corpus when present, else generated."""
-    corpus = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "news.jsonl.gz"
-    if corpus.is_file():
-        def items():
-            while True:
-                with gzip.open(corpus, "rt", encoding="utf-8") as fh:
-                    for line in fh:
-                        item = json.loads(line)
-                        paragraphs = [p for p in item["body"].split("\n") if p.strip()][:8] or [item["title"]]
-                        yield item["title"], paragraphs, dt.date.fromisoformat(item["date"])
-        return items()
-    rng = random.Random(7)
-    start = dt.date(2024, 1, 1)
-
-    def generated():
-        for n in itertools.count():
-            seed = _generated_seed(str(n % 1000).zfill(3))
-            yield f"生成的示例文章 {n}", seed.paragraphs, start + dt.timedelta(days=rng.randint(0, 700))
-    return generated()
+def _text_source(corpus: dict) -> dict:
+    """Endless (title, paragraphs, date) triples per column: the corpus items that fit it, oldest first
+    (the newest are the columns' filler already), when there is a corpus, else the own articles."""
+    def cycle(column: str):
+        if corpus.get(column):
+            for item in itertools.cycle(corpus[column][::-1]):
+                yield item.title, list(item.paragraphs), item.date
+        for n in itertools.count(OWN_PER_COLUMN + FILLER_PER_COLUMN):
+            item = content.own_articles(column, 1, start=n)[0]
+            yield item.title, item.paragraphs, item.date
+    return {slug: cycle(slug) for slug, _title, _intro in COLUMNS}
 
 
 def load_demo(pages: int = 0, log: Log = print, seed_dir: Path | None = None, translate: bool = True) -> DemoSummary:
