@@ -65,6 +65,8 @@ CONTENT_APPS = frozenset({"cms", "media", "taggit"})
 RESTRICTION_MODEL = "wagtailcore.pageviewrestriction"
 SITE_MODELS = frozenset({"wagtailcore.site", "wagtailcore.locale"})
 DICTIONARY_MODEL = "search.dictionaryentry"
+#: editors' redirects (wagtail.contrib.redirects): the static site publishes those the public may follow
+REDIRECT_MODEL = "wagtailredirects.redirect"
 #: events that replace an earlier "page saved" row of the same page in the same transaction
 _PAGE_EVENTS = frozenset({Event.PUBLISHED, Event.UNPUBLISHED, Event.MOVED, Event.DELETED})
 
@@ -367,6 +369,9 @@ def _object_change(model, instance, event: str, **extra) -> None:
         record(Event.SITE, obj=instance, reason=_("修改%(kind)s《%(name)s》") % {"kind": model._meta.verbose_name, "name": instance})
     elif label == DICTIONARY_MODEL:
         record(Event.DICTIONARY, obj=instance, reason=_("修改词典《%(name)s》") % {"name": instance})
+    elif label == REDIRECT_MODEL:
+        verb = {Event.ADDED: _("新增"), Event.CHANGED: _("修改"), Event.REMOVED: _("删除")}[event]
+        record(event, obj=instance, reason=_("%(verb)s重定向 %(path)s") % {"verb": verb, "path": instance.old_path})
     elif model._meta.app_label in CONTENT_APPS and not issubclass(model, AbstractRendition):
         page_id = _page_of(instance)
         if page_id:

@@ -106,3 +106,17 @@ def check_cache_table(app_configs=None, databases=None, **kwargs):
                     )
                 )
     return warnings
+
+
+@checks.register(checks.Tags.compatibility)
+def check_untranslated_setting(app_configs=None, **kwargs):
+    """``SHUYUAN_HIDE_UNTRANSLATED`` is a bool (cms/visibility.py reads it on every rule)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cms.visibility import hides_untranslated
+
+    try:
+        hides_untranslated()
+    except ImproperlyConfigured as e:
+        return [checks.Error(str(e), id="shuyuan.E102")]
+    return []

@@ -70,6 +70,10 @@ def plan(rows: Iterable[ContentChange]) -> Plan:
     builder = PlanBuilder()
     sections = _sections(rows)
     for row in rows:
+        if row.content_type.lower() == changes.REDIRECT_MODEL:
+            builder.plan.site_groups.add("redirects")  # rebuilt whole: deploy.redirects
+            builder.plan.reasons.append(row.reason)
+            continue
         if row.event == Event.FULL:
             builder.plan.merge(full_plan(row.reason or _("请求全站发布")))
         elif row.event == Event.REMOVED:
@@ -109,6 +113,8 @@ def remember(obj) -> dict[str, set[int]]:
 # -- helpers ------------------------------------------------------------------------------------------
 def matters(row: ContentChange) -> bool:
     """Whether the static site may show this change."""
+    if row.content_type.lower() == changes.REDIRECT_MODEL:
+        return True  # an editor's redirect (deploy.redirects)
     if row.event in (Event.ADDED, Event.CHANGED):
         model = _model(row)
         if model is None or model not in _watched_models():

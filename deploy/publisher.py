@@ -252,6 +252,8 @@ def _add_site_urls(plan: Plan, renderer: Renderer) -> None:
         renderer.add_404(settings.LANGUAGE_CODE)
     if plan.full or "root" in plan.site_groups:
         renderer.add_url("/", "root", allow_redirect=True)
+    if plan.full or "redirects" in plan.site_groups:
+        renderer.add_redirects()
 
 
 def published_sitemaps(manifest: Manifest) -> dict[str, set[int]]:
@@ -418,6 +420,9 @@ class Publisher:
         else:
             plan = pending.plan(changes)
             plan.merge(stale_plan(self.old, self.leftovers.overwritten))
+            if not plan.is_empty:
+                # a page published, moved, restricted or withdrawn may open or close a redirect to it
+                plan.site_groups.add("redirects")
         self.run.note_plan(plan)
         # purges still owed: the run carries the flag until it sent them (the scheduled tick retries)
         self.run.purge_failed = bool(self.leftovers.purge)

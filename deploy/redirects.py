@@ -8,7 +8,8 @@ slug changes are among them, so old links to a moved page keep working.
 
 Only redirects that lead somewhere public are published: to a page the public may read now, or to an
 external ``http``/``https`` address. Left out, and said why (``skipped``): a redirect to a members-only,
-internal, draft or expired page (publishing it would name a restricted page's address), to a path of
+internal, draft or expired page (publishing it would name a restricted page's address), from an old
+address below such a page (the publisher refuses anything there), to a path of
 the site that is not a page (the static site cannot check it), one with a query string or parameters
 (a static host can't tell ``/a?x=1`` from ``/a``), one of another site, and one whose old path is a
 published page's own address (the page wins, as it does on the CMS).
@@ -52,21 +53,26 @@ def _external(link: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def _live_page_paths(site: Site | None, old_paths: list[str]) -> set[str]:
-    """Those of ``old_paths`` (``/zh-hans/news/x``) that are the address of a live page of ``site``,
-    whatever its audience: there the CMS serves the page (or its login), never the redirect, and the
-    static site must not put a redirect over a restricted page's address either. One query."""
-    if site is None or not old_paths:
-        return set()
+def _pages_at(site: Site | None, paths: set[str]) -> dict[str, tuple[int, bool]]:
+    """{address: (page id, live)} for those of ``paths`` (``/zh-hans/news/x``) that are a page's address
+    on ``site``. Two queries."""
+    if site is None or not paths:
+        return {}
     homes = {page.locale.language_code: page.url_path for page in
              Page.objects.filter(translation_key=site.root_page.translation_key).select_related("locale")}
     wanted: dict[str, str] = {}
-    for old in old_paths:
-        language, _, rest = old.lstrip("/").partition("/")
+    for path in paths:
+        language, _, rest = path.lstrip("/").partition("/")
         if language in homes:
-            wanted[homes[language] + (rest.strip("/") + "/" if rest.strip("/") else "")] = old
-    found = Page.objects.filter(url_path__in=list(wanted), live=True).values_list("url_path", flat=True)
-    return {wanted[path] for path in found}
+            wanted[homes[language] + (rest.strip("/") + "/" if rest.strip("/") else "")] = path
+    rows = Page.objects.filter(url_path__in=list(wanted)).values_list("url_path", "pk", "live")
+    return {wanted[url_path]: (pk, live) for url_path, pk, live in rows}
+
+
+def _prefixes(path: str) -> list[str]:
+    """``/a/b/c`` -> ``/a``, ``/a/b``: the addresses a path lies below."""
+    parts = path.strip("/").split("/")
+    return ["/" + "/".join(parts[:n]) for n in range(1, len(parts))]
 
 
 def static_redirects(site: Site | None = None, rule: visibility.Rule | None = None, page_paths=frozenset()) -> RedirectPlan:
@@ -81,7 +87,14 @@ def static_redirects(site: Site | None = None, rule: visibility.Rule | None = No
     rule = rule or visibility.Rule()
     wanted = {r.redirect_page_id for r in rows if r.redirect_page_id}
     public = set(Page.objects.filter(rule.public(), pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
-    taken = {p.rstrip("/") or "/" for p in page_paths} | _live_page_paths(site, [r.old_path for r in rows])
+    olds = {r.old_path for r in rows}
+    pages = _pages_at(site, olds | {prefix for old in olds for prefix in _prefixes(old)})
+    # a live page's own address: the CMS serves the page (or its login) there, never the redirect
+    taken = {p.rstrip("/") or "/" for p in page_paths} | {path for path in olds if pages.get(path, (0, False))[1]}
+    # below a page the public may not read: the publisher's secrecy check refuses anything there
+    ids = {pk for pk, _live in pages.values()}
+    readable = set(Page.objects.filter(rule.public(), pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    closed = {path for path, (pk, _live) in pages.items() if pk not in readable}
     plan = RedirectPlan([], [])
     seen: set[str] = set()
     for row in rows:
@@ -93,6 +106,9 @@ def static_redirects(site: Site | None = None, rule: visibility.Rule | None = No
             continue
         if old in taken:
             plan.skipped.append((old, "旧地址上已有页面"))
+            continue
+        if any(prefix in closed for prefix in _prefixes(old)):
+            plan.skipped.append((old, "旧地址位于非公开页面之下"))
             continue
         if row.redirect_page_id:
             if row.redirect_page_id not in public:

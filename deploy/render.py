@@ -70,7 +70,7 @@ def sitemap_group(language: str, chunk: int = 0) -> str:
     return f"sitemap:{language}" if chunk == 0 else f"sitemap:{language}:{chunk}"
 
 
-SITE_GROUPS = ("robots", "404", "root")
+SITE_GROUPS = ("robots", "404", "root", "redirects")
 
 
 def output_path(url: str) -> str:
@@ -436,6 +436,14 @@ class Renderer:
         from .feeds import ColumnAtomFeed
 
         return ColumnAtomFeed()
+
+    def add_redirects(self) -> None:
+        """Editors' redirects the public may follow (``deploy.redirects``), each a small page at its old
+        address (``/old/path/index.html``: static hosts serve ``/old/path`` from it too)."""
+        from .redirects import GROUP, static_redirects
+
+        for redirect in static_redirects().redirects:
+            self._html_object(redirect.urls[1], redirect_stub(redirect.location), GROUP)
 
     def add_404(self, language: str) -> None:
         """``404.html``: the CDN's / bucket's error document (the only place a 404 is intended)."""

@@ -64,7 +64,8 @@ class SiteIndex:
             Page.objects.filter(depth__gt=1, numchild__gt=0).values_list("path", "pk")
         )
         self.homes: dict[int, Page] = {}
-        for home in HomePage.objects.live().order_by("path"):
+        # the homes this reader may read (an untranslated copy of the home is not one)
+        for home in visibility.pages_visible_to(user, HomePage.objects.all()).order_by("path"):
             home.locale = self.locales.get(home.locale_id)
             self.homes.setdefault(home.locale_id, home)  # the first, as ``HomePage.objects...first()``
         self._pages: dict[int, Page] = {}
@@ -174,6 +175,8 @@ class SiteIndex:
             elif loc.pk in self.homes:
                 url = self.url_of(self.homes[loc.pk], request)
             else:
+                continue
+            if url is None:  # a page outside every site
                 continue
             items.append(
                 {

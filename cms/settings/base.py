@@ -313,6 +313,9 @@ WAGTAIL_PASSWORD_RESET_ENABLED = False
 # Audience groups: the one visibility rule (cms/visibility.py) maps audiences onto these.
 SHUYUAN_MEMBERS_GROUP = "会员"
 SHUYUAN_INTERNAL_GROUP = "机关内部"
+# A translation is published only when it is one: an en copy with strings left to translate in
+# wagtail-localize stays off every public output (cms/visibility.py); zh-hant from OpenCC is complete.
+SHUYUAN_HIDE_UNTRANSLATED = True
 # Notification backends by channel (members.notify): e-mail through Django's mail; SMS when declared
 # (production.py: Alibaba Cloud or Tencent Cloud SMS from the environment).
 SHUYUAN_NOTIFY = {"email": {"BACKEND": "members.notify.email.EmailBackend"}}

@@ -138,7 +138,8 @@ def language_alternates(context):
             qs = visibility.pages_visible_to(user, Page.objects.filter(translation_key=page.translation_key))
             translations = {p.locale_id: p for p in qs}
         homes = {}
-        for home in HomePage.objects.live().order_by("path"):
+        # the homes this reader may read (an untranslated home is not one)
+        for home in visibility.pages_visible_to(user, HomePage.objects.all()).order_by("path"):
             homes.setdefault(home.locale_id, home)
         items = []
         for code, name in settings.LANGUAGES:
@@ -146,13 +147,14 @@ def language_alternates(context):
             if loc is None:
                 continue
             target = translations.get(loc.id) or homes.get(loc.id)
-            if target is None:
+            url = target.get_url(request=request) if target is not None else None
+            if url is None:  # no page of that language this reader may read, or one outside every site
                 continue
             items.append(
                 {
                     "code": code,
                     "name": name,
-                    "url": target.get_url(request=request),
+                    "url": url,
                     "is_translation": loc.id in translations,
                     "current": page is not None and page.locale_id == loc.id,
                 }

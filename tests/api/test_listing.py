@@ -10,7 +10,7 @@ from wagtail.models import Locale
 
 from cms import visibility
 from cms.models import ArticlePage, StudyMaterialAttachment
-from cms.translation import translate_page
+from cms.translation import translate_page, translate_strings
 from cms.visibility import Audience
 from media.models import ShuyuanDocument
 from tests.factories import ArticlePageFactory, StudyMaterialPageFactory, TopicFactory, build_site
@@ -171,6 +171,10 @@ class TranslationTests(TestCase):
         cls.article = cls.site.articles[0]
         cls.hant_copy = cls.translate(cls.article, cls.hant)
         cls.en_copy = cls.translate(cls.article, cls.en)
+        for page in cls.article.get_ancestors(inclusive=True).filter(depth__gt=1):
+            with cls.captureOnCommitCallbacks(execute=True):  # translated (strings kept): an untranslated copy is never listed
+                translate_strings(page.specific, cls.en, lambda text: text)
+        cls.en_copy = cls.article.get_translation(cls.en).specific
         # The English copy is restricted to members afterwards (an editor's choice on the copy).
         cls.en_copy.audience = Audience.MEMBERS
         cls.en_copy.save_revision().publish()

@@ -6,7 +6,7 @@ from django.test import TestCase
 from wagtail.models import Locale
 
 from cms import visibility
-from cms.translation import to_simplified, to_traditional, translate_page
+from cms.translation import to_simplified, to_traditional, translate_page, translate_strings
 from cms.visibility import Audience
 from tests.factories import build_site
 
@@ -49,7 +49,11 @@ class TranslationTests(TestCase):
         self.assertTrue(copy.url.startswith("/en/"))
 
     def test_translations_keep_the_audience_restriction(self):
-        copy = self.translate_chain(self.tree.members_article, self.en)
+        self.translate_chain(self.tree.members_article, self.en)
+        for page in self.tree.members_article.get_ancestors(inclusive=True).filter(depth__gt=1):
+            with self.captureOnCommitCallbacks(execute=True):  # a translator's work: the copy is a translation
+                translate_strings(page.specific, self.en, lambda text: f"EN {text}")
+        copy = self.tree.members_article.get_translation(self.en).specific
         self.assertEqual(copy.audience, Audience.MEMBERS)
         self.assertEqual(visibility.audience_of(copy), Audience.MEMBERS)
 

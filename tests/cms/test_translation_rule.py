@@ -261,7 +261,8 @@ class LanguageLinkTests(TestCase):
 
 
 class RuleSwitchTests(TestCase):
-    """Without ``SHUYUAN_HIDE_UNTRANSLATED`` the rule is as before: an untranslated copy follows its source."""
+    """With ``SHUYUAN_HIDE_UNTRANSLATED`` off (it is on by default) the rule is as before: an untranslated
+    copy follows its source."""
 
     @classmethod
     def setUpTestData(cls):
@@ -271,7 +272,8 @@ class RuleSwitchTests(TestCase):
         cls.en_copy = translate_chain(cls.tree.articles[0], cls.en)
 
     def test_off_keeps_untranslated_copies_and_on_hides_them(self):
-        self.assertIn(self.en_copy.pk, set(visibility.public_pages().values_list("pk", flat=True)))
+        with self.settings(SHUYUAN_HIDE_UNTRANSLATED=False):
+            self.assertIn(self.en_copy.pk, set(visibility.public_pages().values_list("pk", flat=True)))
         with self.settings(SHUYUAN_HIDE_UNTRANSLATED=True):
             self.assertNotIn(self.en_copy.pk, set(visibility.public_pages().values_list("pk", flat=True)))
 
@@ -340,3 +342,11 @@ class BulkTranslateTests(TestCase):
         self.client.force_login(self.editor)  # another editor: not theirs to read
         other = self.client.get(f"/admin/bulk-translate/progress/{job}/")
         self.assertIn(other.status_code, (302, 403, 404))
+
+
+def test_a_bad_setting_stops_start_up():
+    from django.core import checks
+
+    with override_settings(SHUYUAN_HIDE_UNTRANSLATED="yes"):
+        assert "shuyuan.E102" in {e.id for e in checks.run_checks()}
+    assert "shuyuan.E102" not in {e.id for e in checks.run_checks()}

@@ -52,6 +52,13 @@ def test_unverifiable_or_ambiguous_redirects_are_left_out_with_a_reason(tree):
     assert any("查询" in why for why in skipped.values())
 
 
+def test_no_redirect_below_a_page_the_public_may_not_read(tree):
+    below = Redirect.normalise_path(tree.members_article.url + "old-annex")
+    Redirect.objects.create(old_path=below, redirect_page=tree.articles[1])
+    published, skipped = plan_of()
+    assert below not in published and skipped[below] == "旧地址位于非公开页面之下"
+
+
 def test_redirects_to_public_pages_and_external_sites_are_published(tree):
     Redirect.objects.create(old_path="/old/article", redirect_page=tree.articles[0])
     Redirect.objects.create(old_path="/old/partner", redirect_link="https://www.12371.cn/", is_permanent=False)
@@ -69,3 +76,33 @@ def test_moving_a_page_leaves_a_published_redirect_from_its_old_address(tree):
     article.refresh_from_db()
     published, _skipped = plan_of()
     assert published.get(Redirect.normalise_path(old_url)) == article.url
+
+
+# -- on the static site ---------------------------------------------------------------------------------
+def _paths(target) -> set[str]:
+    """What the static site holds now (the folder itself, not only the manifest)."""
+    return {p for p in target.list_paths() if not p.startswith("_shuyuan/")}
+
+
+def test_a_redirect_is_published_withdrawn_with_its_page_and_removed_with_itself(site, folder_target):
+    from deploy.service import publish
+
+    publish(full=True, target=folder_target)
+    article = site.articles[0]
+    closed = Redirect.objects.create(old_path="/old/members-only", redirect_page=site.members_article)
+    redirect = Redirect.objects.create(old_path="/old/news-item", redirect_page=article)
+    result = publish(target=folder_target)  # incremental: the change feed carries the new redirects
+    assert "old/news-item/index.html" in {e.path for e in result.diff.changed} | {e.path for e in result.diff.added}
+    body = folder_target.read("old/news-item/index.html").decode()
+    assert f'url={article.url}"' in body and f'href="{article.url}"' in body and "noindex" in body
+    assert not any(p.startswith("old/members-only") for p in _paths(folder_target))  # never a restricted page's address
+    article.unpublish()
+    publish(target=folder_target)
+    assert "old/news-item/index.html" not in _paths(folder_target)  # no redirect to a page that is gone
+    article.save_revision().publish()
+    publish(target=folder_target)
+    assert "old/news-item/index.html" in _paths(folder_target)
+    redirect.delete()
+    closed.delete()
+    publish(target=folder_target)
+    assert not any(p.startswith("old/") for p in _paths(folder_target))
