@@ -126,7 +126,7 @@ class HomePage(ShuyuanPage):
         context = super().get_context(request, *args, **kwargs)
         visible = visibility.pages_visible_to(request.user)
         context["columns"] = [
-            (column, visible.type(ArticlePage).child_of(column).specific().order_by("-first_published_at")[:6])
+            (column, visible.type(ArticlePage).child_of(column).order_by("-articlepage__date", "-first_published_at").specific()[:6])
             for column in visible.child_of(self).type(ColumnPage).specific()
         ]
         context["library"] = visible.child_of(self).type(StudyLibraryPage).specific().first()

@@ -70,6 +70,14 @@ class RenderingTests(TestCase):
         self.assertEqual(self.get(f"{news.url}page/99/").status_code, 404)
         self.assertEqual(news.static_routes(), ["page/2/"])
 
+    def test_the_home_lists_each_column_by_the_articles_dates_newest_first(self):
+        # published in the opposite order (as translations and imports are): the article's date decides
+        for day in (3, 2, 1):
+            ArticlePageFactory(parent=self.tree.notices, title=f"首页日期{day}", date=f"2031-05-0{day}")
+        html = self.get(self.tree.home.url).content.decode()
+        self.assertLess(html.index("首页日期3"), html.index("首页日期2"))
+        self.assertLess(html.index("首页日期2"), html.index("首页日期1"))
+
     def test_members_only_items_are_not_listed_for_anonymous_visitors(self):
         html = self.get(self.tree.news.url).content.decode()
         self.assertNotIn(self.tree.members_article.title, html)
