@@ -48,10 +48,17 @@ def hreflang_links(context):
     translated = [alt for alt in language_alternates(context) if alt["is_translation"]]
     if len(translated) < 2:
         return []
-    links = [{"hreflang": alt["code"], "url": alt["url"]} for alt in translated]
+    links = [{"hreflang": alt["code"], "url": _absolute(alt["url"])} for alt in translated]
     default = next((alt for alt in translated if alt["code"] == settings.LANGUAGE_CODE), translated[0])
-    links.append({"hreflang": "x-default", "url": default["url"]})
+    links.append({"hreflang": "x-default", "url": _absolute(default["url"])})
     return links
+
+
+def _absolute(url: str) -> str:
+    """hreflang wants absolute addresses: a site path on the public site (``SHUYUAN_PUBLISH["BASE_URL"]``)."""
+    from deploy.conf import publish_setting
+
+    return publish_setting("BASE_URL").rstrip("/") + url if url.startswith("/") else url
 
 
 @register.simple_tag(takes_context=True)

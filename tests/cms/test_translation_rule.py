@@ -247,11 +247,12 @@ class LanguageLinkTests(TestCase):
         self.assertIn("has not been translated into English", home_html)
         self.assertIn("site_theme/lang-note.js", home_html)
 
+    @override_settings(SHUYUAN_PUBLISH={"BASE_URL": "https://www.site.test"})
     def test_hreflang_names_the_readable_translations_and_x_default(self):
         html = self.render('{% include "includes/hreflang.html" %}', self.article)
         for code, url in (("zh-hans", self.article.url), ("zh-hant", self.hant_copy.url), ("en", self.en_copy.url),
                           ("x-default", self.article.url)):
-            self.assertIn(f'hreflang="{code}" href="{url}"', html)
+            self.assertIn(f'hreflang="{code}" href="https://www.site.test{url}"', html)  # absolute, as search engines want
         html = self.render('{% include "includes/hreflang.html" %}', self.other)
         self.assertEqual(html.strip(), "")  # no readable translation: no alternates
 
