@@ -18,6 +18,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from cms.api import api_urlpatterns
 from cms.security import views as security_views
 from media.views import ImageServeView, serve_media_file
+from members import PARTS
 from site_theme import account_views
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("accounts/login/", security_views.MemberLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", security_views.MemberPasswordChangeView.as_view(), name="password_change"),
+    *(path("accounts/", include(f"{part}.urls")) for part in PARTS),  # surveys, quizzes, study records
     path("accounts/", account_views.account, name="account"),  # 我的账户 (site_theme)
     path("", include("deploy.site_urls")),
     path("", include("search.urls")),

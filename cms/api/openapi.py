@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from importlib import import_module
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -18,6 +19,7 @@ from wagtail import fields as wagtail_fields
 from wagtail.images import get_image_model
 
 from cms.provinces import Province
+from members import PARTS
 
 from .conf import api_setting
 
@@ -877,6 +879,11 @@ def build_schema() -> dict:
             }
         },
     }
+    schemas = components()
+    for part in PARTS:  # members' participation (issue #16): surveys, quizzes, study records
+        module = import_module(f"{part}.api")
+        paths.update(module.openapi_paths())
+        schemas.update(module.openapi_components())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -890,7 +897,7 @@ def build_schema() -> dict:
         "security": [{}, {"bearerAuth": []}],
         "paths": paths,
         "components": {
-            "schemas": components(),
+            "schemas": schemas,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -1,7 +1,11 @@
 """URLs of the headless API, all under ``/api/v2/``."""
 
+from importlib import import_module
+
 from django.urls import path
 from wagtail.api.v2.router import WagtailAPIRouter
+
+from members import PARTS
 
 from . import auth, preview, search, views
 
@@ -20,5 +24,6 @@ api_urlpatterns = [
     path("api/v2/search/", search.search, name="api_search"),
     path("api/v2/search/suggest/", search.suggest, name="api_search_suggest"),
     path("api/v2/search/click/", search.click, name="api_search_click"),
+    *(pattern for part in PARTS for pattern in import_module(f"{part}.api").urlpatterns),
     path("api/v2/", api_router.urls),
 ]
