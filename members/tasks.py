@@ -10,52 +10,32 @@ A backend that cannot defer (the immediate backend of the tests) has no chain: r
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from cms.jobs import can_defer
+from cms.jobs import Chain, can_defer
 
 from .models import ReminderSchedule
-
-CHAIN = "reminders"
 
 
 def _interval() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "SHUYUAN_REMINDER_INTERVAL", 60)))
 
 
+CHAIN = Chain("reminders", ReminderSchedule, _interval, stale_after=3)
+
+
 def ensure_reminder_schedule() -> None:
     """Start the reminder chain unless a live one exists."""
-    if not can_defer(reminder_tick):
-        return
-    now = timezone.now()
-    interval = _interval()
-    row = ReminderSchedule.objects.filter(name=CHAIN).first()
-    if row is not None and row.expires_at > now - 3 * interval:
-        return
-    token = uuid.uuid4().hex
-    ReminderSchedule.objects.update_or_create(name=CHAIN, defaults={"token": token, "expires_at": now + interval})
-    reminder_tick.using(run_after=now + interval).enqueue(token)
+    CHAIN.ensure(reminder_tick)
 
 
 @task()
 def reminder_tick(token: str) -> dict:
-    row = ReminderSchedule.objects.filter(name=CHAIN).first()
-    if row is None or row.token != token:
-        return {"status": "superseded"}
-    try:
-        result = run_due()
-    finally:
-        now = timezone.now()
-        interval = _interval()
-        ReminderSchedule.objects.filter(name=CHAIN, token=token).update(expires_at=now + interval)
-        if can_defer(reminder_tick):
-            reminder_tick.using(run_after=now + interval).enqueue(token)
-    return result
+    return CHAIN.tick(reminder_tick, token, run_due)
 
 
 @task()

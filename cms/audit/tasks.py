@@ -10,52 +10,36 @@ A backend that cannot defer (the immediate backend of the tests) has no chain: r
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import timedelta
 
-from django.utils import timezone
 from django_tasks import task
 
-from cms.jobs import can_defer
+from cms.jobs import Chain
 
 from .models import PruneSchedule
 
 logger = logging.getLogger("shuyuan.audit")
-CHAIN = "audit-prune"
 INTERVAL = timedelta(days=1)
+
+
+CHAIN = Chain("audit-prune", PruneSchedule, lambda: INTERVAL, first_delay=timedelta(minutes=5))
 
 
 def ensure_prune_schedule() -> None:
     """Start the daily prune chain unless a live one exists."""
-    if not can_defer(prune_tick):
-        return
-    now = timezone.now()
-    row = PruneSchedule.objects.filter(name=CHAIN).first()
-    if row is not None and row.expires_at > now - 2 * INTERVAL:
-        return
-    token = uuid.uuid4().hex
-    PruneSchedule.objects.update_or_create(
-        name=CHAIN, defaults={"token": token, "expires_at": now + INTERVAL}
-    )
-    prune_tick.using(run_after=now + timedelta(minutes=5)).enqueue(token)
+    CHAIN.ensure(prune_tick)
 
 
 @task()
 def prune_tick(token: str) -> dict:
     from .retention import prune
 
-    row = PruneSchedule.objects.filter(name=CHAIN).first()
-    if row is None or row.token != token:
-        return {"status": "superseded"}
-    try:
+    def work() -> dict:
         deleted = prune()
         logger.info("audit log pruned: %s", deleted)
-    finally:
-        now = timezone.now()
-        PruneSchedule.objects.filter(name=CHAIN, token=token).update(expires_at=now + INTERVAL)
-        if can_defer(prune_tick):
-            prune_tick.using(run_after=now + INTERVAL).enqueue(token)
-    return {"status": "ok", "deleted": deleted}
+        return {"status": "ok", "deleted": deleted}
+
+    return CHAIN.tick(prune_tick, token, work)
 
 
 @task()

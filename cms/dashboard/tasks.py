@@ -11,53 +11,33 @@ run ``manage.py check_links`` from cron instead.
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import timedelta
 
-from django.utils import timezone
 from django_tasks import task
 
-from cms.jobs import can_defer, retry_later
+from cms.jobs import Chain, retry_later
 
 from .conf import link_check_settings
 from .models import LinkCheckSchedule
 
 logger = logging.getLogger("shuyuan.dashboard")
-CHAIN = "link-check"
 
 
 def _interval() -> timedelta:
     return timedelta(hours=link_check_settings()["INTERVAL_HOURS"])
 
 
+CHAIN = Chain("link-check", LinkCheckSchedule, _interval, first_delay=timedelta(minutes=1))
+
+
 def ensure_link_check_schedule() -> None:
     """Start the link-check chain unless a live one exists."""
-    if not can_defer(link_check_tick):
-        return
-    now = timezone.now()
-    interval = _interval()
-    row = LinkCheckSchedule.objects.filter(name=CHAIN).first()
-    if row is not None and row.expires_at > now - 2 * interval:
-        return
-    token = uuid.uuid4().hex
-    LinkCheckSchedule.objects.update_or_create(name=CHAIN, defaults={"token": token, "expires_at": now + interval})
-    link_check_tick.using(run_after=now + timedelta(minutes=1)).enqueue(token)
+    CHAIN.ensure(link_check_tick)
 
 
 @task()
 def link_check_tick(token: str) -> dict:
-    row = LinkCheckSchedule.objects.filter(name=CHAIN).first()
-    if row is None or row.token != token:
-        return {"status": "superseded"}
-    try:
-        result = run_check(only_broken=False, attempt=0)
-    finally:
-        now = timezone.now()
-        interval = _interval()
-        LinkCheckSchedule.objects.filter(name=CHAIN, token=token).update(expires_at=now + interval)
-        if can_defer(link_check_tick):
-            link_check_tick.using(run_after=now + interval).enqueue(token)
-    return result
+    return CHAIN.tick(link_check_tick, token, lambda: run_check(only_broken=False, attempt=0))
 
 
 @task()

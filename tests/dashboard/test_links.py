@@ -168,7 +168,7 @@ class LinkCheckTests(TestCase):
         self.assertFalse(LinkCheckSchedule.objects.exists())
 
     def test_stale_tick_stops(self):
-        LinkCheckSchedule.objects.create(name=tasks.CHAIN, token="current", expires_at="2030-01-01T00:00Z")
+        LinkCheckSchedule.objects.create(name=tasks.CHAIN.name, token="current", expires_at="2030-01-01T00:00Z")
         self.assertEqual(tasks.link_check_tick.enqueue("old").return_value, {"status": "superseded"})
         self.assertFalse(LinkStatus.objects.exists())
 
