@@ -8,16 +8,11 @@ day) before it answers in the vendor's format. One contract, run on both backend
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import http.client
 import json
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.core.cache import cache
@@ -28,74 +23,20 @@ from deploy.cdn import quota
 from deploy.cdn.base import covering_directories
 from deploy.models import PurgeRecord
 from deploy.purge import purge
+from tests.signed_apis import Refused, SignedApiServer, sha256
 
 KEY_ID = "LTAI5tShuyuanTestKey"
 SECRET = "shuyuan-cdn-test-secret-0123456789"
 BASE = "https://www.example.org"
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-class Refused(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
-class FakeApi:
-    """A vendor's API on a loopback port: verifies, records and answers each call."""
+class FakeApi(SignedApiServer):
+    """A vendor's CDN API: verifies, records and answers each call, counting the daily quotas."""
 
     def __init__(self, daily_urls: int = 10000, daily_dirs: int = 100) -> None:
-        self.secrets = {KEY_ID: SECRET}
+        super().__init__({KEY_ID: SECRET})
         self.daily = {"url": daily_urls, "directory": daily_dirs}
         self.used = {"url": 0, "directory": 0}
-        self.accepted: list[dict] = []
-        self.refused: list[str] = []
-        self.raw: list[tuple[dict, bytes]] = []
-        self._nonces: set[str] = set()
-        self._lock = threading.Lock()
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with api._lock:
-                    api.raw.append((dict(self.headers.items()), body))
-                    try:
-                        call = api.handle(self.command, self.path, headers, body)
-                    except Refused as e:
-                        api.refused.append(e.code)
-                        status, payload = api.error(e)
-                    else:
-                        api.accepted.append(call)
-                        status, payload = 200, api.success(call)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", api.content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join(5)
 
     def calls(self, kind: str | None = None) -> list[dict]:
         return [c for c in self.accepted if kind is None or c["kind"] == kind]
@@ -106,19 +47,6 @@ class FakeApi:
         if self.used[kind] + len(paths) > self.daily[kind]:
             raise Refused(self.quota_code, "daily refresh quota exceeded")
         self.used[kind] += len(paths)
-
-    def replay(self, index: int, body: bytes | None = None, **headers: str) -> str:
-        """Send recorded request ``index`` again (body and headers replaced if given): the error code, or "OK"."""
-        sent, old = self.raw[index]
-        body = old if body is None else body
-        sent = {k: v for k, v in sent.items() if k.lower() != "content-length"}
-        sent.update({k.replace("_", "-"): v for k, v in headers.items()})
-        conn = http.client.HTTPConnection(self.endpoint, timeout=5)
-        conn.request("POST", "/", body=body, headers=sent)
-        payload = json.loads(conn.getresponse().read())
-        conn.close()
-        payload = payload.get("Response", payload)
-        return payload.get("Code") or payload.get("Error", {}).get("Code") or "OK"
 
 
 class AliyunApi(FakeApi):
@@ -132,40 +60,7 @@ class AliyunApi(FakeApi):
     quota_code = "QuotaExceeded.Refresh"
 
     def handle(self, method, path, headers, body):
-        auth = headers.get("authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        fields = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
-        if algorithm != "ACS3-HMAC-SHA256" or set(fields) != {"Credential", "SignedHeaders", "Signature"}:
-            raise Refused("IncompleteSignature", "malformed Authorization header")
-        secret = self.secrets.get(fields["Credential"])
-        if secret is None:
-            raise Refused("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-        signed = fields["SignedHeaders"].split(";")
-        must_sign = {"host", "content-type"} | {h for h in headers if h.startswith("x-acs-")}
-        if signed != sorted(signed) or not must_sign <= set(signed) or any(h not in headers for h in signed):
-            raise Refused("IncompleteSignature", "host, content-type and every x-acs-* header must be signed")
-        if headers["x-acs-content-sha256"] != _sha256(body):
-            raise Refused("IncompleteSignature", "x-acs-content-sha256 does not match the body")
-        url = urlsplit(path)
-        query = "&".join(
-            f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}"
-            for k, v in sorted(parse_qsl(url.query, keep_blank_values=True))
-        )
-        canonical = "\n".join([
-            method, url.path or "/", query,
-            "".join(f"{h}:{headers[h].strip()}\n" for h in signed),
-            ";".join(signed), _sha256(body),
-        ])
-        to_sign = "ACS3-HMAC-SHA256\n" + _sha256(canonical.encode())
-        expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, fields["Signature"]):
-            raise Refused("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
-        sent = datetime.strptime(headers["x-acs-date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        if abs(datetime.now(UTC) - sent) > timedelta(minutes=15):
-            raise Refused("InvalidTimeStamp.Expired", "stale x-acs-date")
-        if headers["x-acs-signature-nonce"] in self._nonces:
-            raise Refused("SignatureNonceUsed", "Specified signature nonce was used already.")
-        self._nonces.add(headers["x-acs-signature-nonce"])
+        self.verify_acs3(method, path, headers, body, {"host", "content-type"})
         if (method, headers["x-acs-action"], headers["x-acs-version"]) != ("POST", "RefreshObjectCaches", "2018-05-10"):
             raise Refused("InvalidAction.NotFound", "unexpected action")
         form = dict(parse_qsl(body.decode(), keep_blank_values=True))
@@ -197,34 +92,7 @@ class TencentApi(FakeApi):
     quota_code = "LimitExceeded.CdnPurgeExceedDayLimit"
 
     def handle(self, method, path, headers, body):
-        auth = headers.get("authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        fields = dict(part.strip().split("=", 1) for part in rest.split(",") if "=" in part)
-        if algorithm != "TC3-HMAC-SHA256" or set(fields) != {"Credential", "SignedHeaders", "Signature"}:
-            raise Refused("AuthFailure.InvalidAuthorization", "malformed Authorization header")
-        secret_id, date, service, terminator = (fields["Credential"].split("/") + ["", "", ""])[:4]
-        secret = self.secrets.get(secret_id)
-        if secret is None:
-            raise Refused("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
-        signed = fields["SignedHeaders"].split(";")
-        if not {"content-type", "host"} <= set(signed) or any(h not in headers for h in signed):
-            raise Refused("AuthFailure.InvalidAuthorization", "content-type and host must be signed")
-        timestamp = int(headers["x-tc-timestamp"])
-        if abs(time.time() - timestamp) > 300:
-            raise Refused("AuthFailure.SignatureExpire", "Signature expire.")
-        if date != datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d") or service != "cdn" or terminator != "tc3_request":
-            raise Refused("AuthFailure.InvalidAuthorization", "bad credential scope")
-        url = urlsplit(path)
-        canonical = "\n".join([
-            method, url.path or "/", url.query,
-            "".join(f"{h}:{headers[h].strip().lower()}\n" for h in signed),
-            ";".join(signed), _sha256(body),
-        ])
-        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), f"{date}/{service}/tc3_request", _sha256(canonical.encode())])
-        key = _hmac(_hmac(_hmac(("TC3" + secret).encode(), date), service), "tc3_request")
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, fields["Signature"]):
-            raise Refused("AuthFailure.SignatureFailure", "The provided credentials could not be validated.")
+        self.verify_tc3(method, path, headers, body, "cdn")
         if headers.get("x-tc-version") != "2018-06-06":
             raise Refused("InvalidParameter", "unexpected version")
         params = json.loads(body)
@@ -323,12 +191,12 @@ def test_the_server_refuses_a_changed_payload_a_replay_and_an_unknown_key(vendor
     """The fake APIs must be able to refuse, or every test passing through them proves nothing."""
     vendor.backend().purge_batch(_urls(2))
     assert len(vendor.api.accepted) == 1
-    _, body = vendor.api.raw[0]
+    _, _, body = vendor.api.raw[0]
     changed = body.replace(b"article-00001", b"article-99999")
     assert changed != body
     if vendor.name == "aliyun":
         # a new body with its own hash header still fails the signature; a replay reuses a nonce
-        assert vendor.api.replay(0, changed, x_acs_content_sha256=_sha256(changed)) == "SignatureDoesNotMatch"
+        assert vendor.api.replay(0, changed, x_acs_content_sha256=sha256(changed)) == "SignatureDoesNotMatch"
         assert vendor.api.replay(0) == "SignatureNonceUsed"
     else:
         assert vendor.api.replay(0, changed) == "AuthFailure.SignatureFailure"

@@ -1,117 +1,35 @@
 """Alibaba Cloud SMS and Tencent Cloud SMS on loopback ports, for the SMS backends' tests.
 
-Like the CDN fakes (tests/deploy/test_cdn_cn.py), each server checks every request as the vendor
-does before it answers in the vendor's format: it recomputes the signature independently with the
-test's secret (Alibaba: ACS3-HMAC-SHA256, the V3 signature the SDK uses; Tencent: TC3-HMAC-SHA256),
-refuses a replayed nonce or a stale timestamp, and checks the action, the numbers (mainland, at most
-the API's per-call limit), the signature name, the template and its parameters.
+Servers of tests/signed_apis.py, like the CDN fakes: each checks the signature, nonce and timestamp
+as the vendor does (Alibaba: ACS3-HMAC-SHA256; Tencent: TC3-HMAC-SHA256), then the action, the
+numbers (mainland, at most the API's per-call limit), the signature name, the template and its
+parameters.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import http.client
 import json
 import re
-import threading
-import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl
+
+from tests.signed_apis import Refused, SignedApiServer
 
 KEY_ID = "LTAI5tShuyuanSmsKey"
 SECRET = "shuyuan-sms-test-secret-0123456789"
 MAINLAND = re.compile(r"^1[3-9]\d{9}$")
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
-
-
-class Refused(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
-
-
-class FakeSmsApi:
-    content_type = "application/json"
-
+class FakeSmsApi(SignedApiServer):
     def __init__(self) -> None:
-        self.secrets = {KEY_ID: SECRET}
-        self.accepted: list[dict] = []
-        self.refused: list[str] = []
-        self.raw: list[tuple[str, dict, bytes]] = []
+        super().__init__({KEY_ID: SECRET})
         #: numbers the operator refuses (per-number errors where the API has them)
         self.bad_numbers: set[str] = set()
         #: an error for the next calls as a whole: (code, message)
         self.fail_calls: list[tuple[str, str]] = []
-        self._nonces: set[str] = set()
-        self._lock = threading.Lock()
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                with api._lock:
-                    api.raw.append((self.path, dict(self.headers.items()), body))
-                    try:
-                        call = api.handle(self.command, self.path, headers, body)
-                    except Refused as e:
-                        api.refused.append(e.code)
-                        status, payload = api.error(e)
-                    else:
-                        api.accepted.append(call)
-                        status, payload = 200, api.success(call)
-                data = json.dumps(payload, ensure_ascii=False).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", api.content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join(5)
 
     def numbers(self) -> list[str]:
         return [n for c in self.accepted for n in c["numbers"]]
-
-    def post(self, path: str, headers: dict, body: bytes) -> dict:
-        conn = http.client.HTTPConnection(self.endpoint, timeout=5)
-        headers = {k: v for k, v in headers.items() if k.lower() != "content-length"}
-        conn.request("POST", path, body=body, headers=headers)
-        payload = json.loads(conn.getresponse().read())
-        conn.close()
-        return payload
-
-    def replay(self, index: int, body: bytes | None = None, path: str | None = None, **headers: str) -> str:
-        """Send recorded request ``index`` again (path, body or headers replaced if given): the error code, or "OK"."""
-        old_path, sent, old_body = self.raw[index]
-        sent = dict(sent)
-        sent.update({k.replace("_", "-"): v for k, v in headers.items()})
-        payload = self.post(path or old_path, sent, old_body if body is None else body)
-        payload = payload.get("Response", payload)
-        if "Error" in payload:
-            return payload["Error"]["Code"]
-        return payload.get("Code") or "OK"
 
     def _call_failure(self) -> None:
         if self.fail_calls:
@@ -131,38 +49,7 @@ class AliyunSmsApi(FakeSmsApi):
     per_call = 1000
 
     def handle(self, method, path, headers, body):
-        auth = headers.get("authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        fields = dict(part.split("=", 1) for part in rest.split(",") if "=" in part)
-        if algorithm != "ACS3-HMAC-SHA256" or set(fields) != {"Credential", "SignedHeaders", "Signature"}:
-            raise Refused("IncompleteSignature", "malformed Authorization header")
-        secret = self.secrets.get(fields["Credential"])
-        if secret is None:
-            raise Refused("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-        signed = fields["SignedHeaders"].split(";")
-        must_sign = {"host"} | {h for h in headers if h.startswith("x-acs-")}
-        if signed != sorted(signed) or not must_sign <= set(signed) or any(h not in headers for h in signed):
-            raise Refused("IncompleteSignature", "host and every x-acs-* header must be signed")
-        if headers.get("x-acs-content-sha256") != sha256(body):
-            raise Refused("IncompleteSignature", "x-acs-content-sha256 does not match the body")
-        url = urlsplit(path)
-        pairs = parse_qsl(url.query, keep_blank_values=True)
-        query = "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in sorted(pairs))
-        canonical = "\n".join([
-            method, url.path or "/", query,
-            "".join(f"{h}:{headers[h].strip()}\n" for h in signed),
-            ";".join(signed), sha256(body),
-        ])
-        to_sign = "ACS3-HMAC-SHA256\n" + sha256(canonical.encode())
-        expected = hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, fields["Signature"]):
-            raise Refused("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.")
-        sent = datetime.strptime(headers["x-acs-date"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        if abs(datetime.now(UTC) - sent) > timedelta(minutes=15):
-            raise Refused("InvalidTimeStamp.Expired", "stale x-acs-date")
-        if headers["x-acs-signature-nonce"] in self._nonces:
-            raise Refused("SignatureNonceUsed", "Specified signature nonce was used already.")
-        self._nonces.add(headers["x-acs-signature-nonce"])
+        pairs = self.verify_acs3(method, path, headers, body, {"host"})
         if (method, headers.get("x-acs-action"), headers.get("x-acs-version")) != ("POST", "SendSms", "2017-05-25"):
             raise Refused("InvalidAction.NotFound", "unexpected action")
         params = dict(pairs)
@@ -202,34 +89,7 @@ class TencentSmsApi(FakeSmsApi):
     per_call = 200
 
     def handle(self, method, path, headers, body):
-        auth = headers.get("authorization", "")
-        algorithm, _, rest = auth.partition(" ")
-        fields = dict(part.strip().split("=", 1) for part in rest.split(",") if "=" in part)
-        if algorithm != "TC3-HMAC-SHA256" or set(fields) != {"Credential", "SignedHeaders", "Signature"}:
-            raise Refused("AuthFailure.InvalidAuthorization", "malformed Authorization header")
-        secret_id, date, service, terminator = (fields["Credential"].split("/") + ["", "", ""])[:4]
-        secret = self.secrets.get(secret_id)
-        if secret is None:
-            raise Refused("AuthFailure.SecretIdNotFound", "The SecretId is not found.")
-        signed = fields["SignedHeaders"].split(";")
-        if not {"content-type", "host"} <= set(signed) or any(h not in headers for h in signed):
-            raise Refused("AuthFailure.InvalidAuthorization", "content-type and host must be signed")
-        timestamp = int(headers.get("x-tc-timestamp", "0"))
-        if abs(time.time() - timestamp) > 300:
-            raise Refused("AuthFailure.SignatureExpire", "Signature expire.")
-        if date != datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d") or service != "sms" or terminator != "tc3_request":
-            raise Refused("AuthFailure.InvalidAuthorization", "bad credential scope")
-        url = urlsplit(path)
-        canonical = "\n".join([
-            method, url.path or "/", url.query,
-            "".join(f"{h}:{headers[h].strip().lower()}\n" for h in signed),
-            ";".join(signed), sha256(body),
-        ])
-        to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), f"{date}/{service}/tc3_request", sha256(canonical.encode())])
-        key = _hmac(_hmac(_hmac(("TC3" + secret).encode(), date), service), "tc3_request")
-        expected = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, fields["Signature"]):
-            raise Refused("AuthFailure.SignatureFailure", "The provided credentials could not be validated.")
+        self.verify_tc3(method, path, headers, body, "sms")
         if headers.get("x-tc-action") != "SendSms" or headers.get("x-tc-version") != "2021-01-11":
             raise Refused("InvalidAction", "unexpected action or version")
         params = json.loads(body)

@@ -16,8 +16,9 @@ from django.core.management.base import SystemCheckError
 
 from members import notify
 from members.notify.base import Message
+from tests.signed_apis import sha256
 
-from .sms_servers import SECRET, VENDORS, Vendor, sha256
+from .sms_servers import SECRET, VENDORS, Vendor
 
 MESSAGE = Message(title="问卷即将截止", body="请于本周五前完成党员学习问卷。")
 
