@@ -656,10 +656,12 @@ def site_address() -> tuple[str, int]:
 
 
 def _translate_fully(instance, locale, english: dict[str, str], user, only_if_incomplete: bool = False) -> list[str]:
-    """Record a human translation of every string of ``instance`` in wagtail-localize, as a translator
-    would in its editor, and publish the translation. ``english`` maps each source string to its
-    translation. Returns the source strings it had no translation for (left untranslated)."""
-    from wagtail_localize.models import StringSegment, StringTranslation, Translation
+    """Record a human translation of every string of ``instance`` (``english`` maps each source string to
+    its translation) and publish it, through :func:`cms.translation.translate_strings`. Returns the source
+    strings it had no translation for (left untranslated)."""
+    from wagtail_localize.models import StringSegment, Translation
+
+    from cms.translation import translate_strings
 
     translation = Translation.objects.filter(
         source__object_id=instance.translation_key, source__locale=instance.locale, target_locale=locale
@@ -670,19 +672,9 @@ def _translate_fully(instance, locale, english: dict[str, str], user, only_if_in
         total, done = translation.get_progress()
         if total == done:
             return []
-    missing = []
-    for segment in StringSegment.objects.filter(source=translation.source).select_related("string", "context"):
-        text = english.get(segment.string.data)
-        if text is None:
-            missing.append(segment.string.data)
-            continue
-        StringTranslation.objects.update_or_create(
-            translation_of=segment.string, locale=locale, context=segment.context,
-            defaults={"data": text, "translation_type": StringTranslation.TRANSLATION_TYPE_MANUAL,
-                      "last_translated_by": user, "has_error": False},
-        )
-    translation.save_target(user=user, publish=True)
-    return missing
+    translate_strings(instance, locale, english, user=user)
+    strings = StringSegment.objects.filter(source=translation.source).values_list("string__data", flat=True)
+    return [text for text in strings if text not in english]
 
 
 def _generated_seed(key: str) -> Seed:
