@@ -14,7 +14,9 @@ around its first matches: its first :data:`SCAN_CHARS` characters when a term oc
 there, else :data:`SCAN_CHARS` characters around the first occurrence further on
 (found chunk by chunk, normalising only what is searched).  The best window is
 chosen among those matches in one linear pass, and the query's pattern is compiled
-once per set of terms.
+once per set of terms.  An engine keeps what it cut in a :class:`CutCache`, keyed by a digest of
+the stored text and the set of words, so a question asked again costs no cutting (most of a
+search request's Python time otherwise).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 from search.text import collapse_repeats, normalize
@@ -208,3 +212,46 @@ def best_snippet(
                 page=page,
             )
     return Snippet(html="")
+
+
+class CutCache:
+    """What was cut from a stored document for a set of words (a hit's title and snippet), kept per
+    process for the most recent ``size`` (document text, words) pairs.
+
+    The key is the caller's: a digest of everything the cut reads (the stored text, the title and
+    the attachments) and the words, so a changed document is a new key and never gets the old
+    snippet; nothing needs invalidating.  Thread-safe (a web worker serves several threads).
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: Hashable, make: Callable[[], object]) -> object:
+        with self._lock:
+            value = self._items.get(key, _MISSING)
+            if value is not _MISSING:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return value
+            self.misses += 1
+        value = make()  # outside the lock: two threads may cut the same pair once each, no harm
+        if self.size > 0:
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_MISSING = object()

