@@ -28,6 +28,9 @@ translations. ``settings.SHUYUAN_HIDE_UNTRANSLATED`` (a bool, off unless set) tu
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import ImproperlyConfigured
@@ -324,15 +327,35 @@ class Rule:
         return self.members() if Audience.MEMBERS.value in audiences else self.public()
 
 
+_SCOPED_RULE: ContextVar[Rule | None] = ContextVar("shuyuan_scoped_rule", default=None)
+
+
+@contextmanager
+def one_rule(rule: Rule):
+    """Inside this block, every call here that builds its own ``Rule`` (``public_q``, ``member_q``,
+    ``public_pages``, ``member_pages``, ``pages_visible_to``) uses ``rule`` instead: the same conditions,
+    read once (a static publish renders many pages, each asking the rule). Never kept after the block."""
+    token = _SCOPED_RULE.set(rule)
+    try:
+        yield rule
+    finally:
+        _SCOPED_RULE.reset(token)
+
+
+def _rule() -> Rule:
+    scoped = _SCOPED_RULE.get()
+    return scoped if scoped is not None else Rule()
+
+
 def public_q() -> Q:
     """The condition ``public_pages`` applies, for any page queryset (a specific type's too). A caller
     that filters several querysets in one request builds a ``Rule`` once instead."""
-    return Rule().public()
+    return _rule().public()
 
 
 def member_q() -> Q:
     """The condition ``member_pages`` applies (see ``public_q``)."""
-    return Rule().members()
+    return _rule().members()
 
 
 def public_pages(queryset=None):
@@ -370,7 +393,7 @@ def audiences_for(user) -> frozenset[str]:
 def pages_visible_to(user, queryset=None, rule: Rule | None = None):
     """The pages an output may show this user (internal pages never leave the CMS). ``rule``: one the
     caller has built already for this request."""
-    rule = rule if rule is not None else Rule()
+    rule = rule if rule is not None else _rule()
     queryset = Page.objects.all() if queryset is None else queryset
     return queryset.filter(rule.members() if is_member(user) else rule.public())
 

@@ -39,9 +39,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from wagtail.models import Page, ReferenceIndex, TranslatableMixin, get_page_models
 
-from cms.visibility import public_pages
-
 from .conf import PUBLISH_CONSUMER, publish_setting
+from .feeds import public_pages
 from .manifest import REFERENCED_ASSET_GROUP, Manifest
 from .render import SITE_GROUPS, feed_group, page_group, sitemap_group
 
@@ -243,13 +242,11 @@ class PlanBuilder:
         sort_fields = [f.lstrip("-") for f in listing.query.order_by]
         if not sort_fields or not self._unchanged_since_baseline(pk, sort_fields):
             return None
-        ids = list(listing.values_list("pk", flat=True))
-        try:
-            index = ids.index(pk)
-        except ValueError:
-            return None  # not listed now: the listing's items changed
         from cms.models.pages import PAGE_SIZE
 
+        index = _position_in(listing, pk, PAGE_SIZE)
+        if index is None:
+            return None  # not listed now: the listing's items changed
         number = index // PAGE_SIZE + 1
         route = "" if number == 1 else f"page/{number}/"
         return route if route == "" or route in routes else None
@@ -353,6 +350,41 @@ def _pages_referring_to_pages(page_ids: set[int]) -> set[int]:
 
 #: the routes of a listing that is paginated only (``page/<n>/``)
 _PAGINATION_ROUTE = re.compile(r"page/[0-9]+/")
+
+
+def _position_in(listing: QuerySet, pk: int, page_size: int) -> int | None:
+    """Where page ``pk`` stands in ``listing`` (its index in the listing's order), None if not listed.
+
+    Proportional to one page of the listing, not to the listing: the items sorted strictly before it
+    are counted from its own sort values (one aggregate query), and the listing page at that position
+    is read (``page_size`` rows) to confirm it is there, as the database orders it. Ties on every sort
+    field, a null sort value or a confirmation that fails fall back to reading every id in order."""
+    fields = [(f.lstrip("-"), f.startswith("-")) for f in listing.query.order_by]
+    if not fields:
+        return None
+    values = listing.filter(pk=pk).values_list(*[name for name, _desc in fields]).first()
+    if values is None:
+        return None  # not in the listing
+    if all(v is not None for v in values):
+        before = Q(pk__in=[])
+        for i, (name, desc) in enumerate(fields):
+            equal = Q(**{n: v for (n, _d), v in zip(fields[:i], values[:i], strict=True)})
+            before |= equal & Q(**{f"{name}__{'gt' if desc else 'lt'}": values[i]})
+        # a null sort value sorts before or after the others depending on the database: none in the way
+        nulls = Q()
+        for name, _desc in fields:
+            nulls |= Q(**{f"{name}__isnull": True})
+        if not listing.filter(nulls).exists():
+            index = listing.filter(before).count()
+            start = index - index % page_size
+            window = list(listing[start : start + page_size].values_list("pk", flat=True))
+            if pk in window:
+                return start + window.index(pk)
+    ids = list(listing.values_list("pk", flat=True))
+    try:
+        return ids.index(pk)
+    except ValueError:
+        return None
 #: what the page log records for a page published in place (anything else, e.g. a move, an unpublish or a
 #: view restriction, may change which listings show it, or where)
 _IN_PLACE_ACTIONS = ("wagtail.publish", "wagtail.rename", "wagtail.edit", "wagtail.revert", "wagtail.lock",

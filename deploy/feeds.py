@@ -14,6 +14,8 @@ chunk, whatever the size of the site, and no file exceeds the protocol's 50,000 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, time
 from xml.sax.saxutils import escape
 
@@ -24,7 +26,7 @@ from django.http import Http404, HttpResponse
 from django.utils import feedgenerator, translation
 from wagtail.models import Page, Site
 
-from cms.visibility import public_pages
+from cms import visibility
 from site_theme.page_urls import PageURLs
 
 from .conf import publish_setting
@@ -57,6 +59,54 @@ def _cached_request(request):
     if not hasattr(request, "_wagtail_cached_site_root_paths"):
         request._wagtail_cached_site_root_paths = Site.get_site_root_paths()
     return request
+
+
+class BuildScope:
+    """What one publish reads once and every step shares: the visibility rule as the tree stands when
+    the publish starts (``cms.visibility.Rule``: its restrictions, hidden branches and untranslated
+    copies are a few queries over the whole page table, too many to repeat per step and per page on a
+    site of 100,000 pages) and the languages that have a sitemap. Made afresh by ``build_scope`` for
+    each publish and dropped when it ends: nothing is kept from one publish to the next, so a
+    restriction or a withdrawal made between two publishes is seen by the second."""
+
+    def __init__(self) -> None:
+        self.rule = visibility.Rule()
+        self._sitemap_languages: list[str] | None = None
+
+    def public_pages(self, queryset=None):
+        queryset = Page.objects.all() if queryset is None else queryset
+        return queryset.filter(self.rule.public())
+
+    def sitemap_languages(self) -> list[str]:
+        if self._sitemap_languages is None:
+            self._sitemap_languages = _sitemap_languages(self.public_pages())
+        return list(self._sitemap_languages)
+
+
+_SCOPE: ContextVar[BuildScope | None] = ContextVar("shuyuan_publish_scope", default=None)
+
+
+@contextmanager
+def build_scope():
+    """One publish's ``BuildScope`` (the publisher enters it for the whole publish); outside one (the CMS
+    serving these URLs), every call reads the rule afresh."""
+    scope = BuildScope()
+    token = _SCOPE.set(scope)
+    try:
+        with visibility.one_rule(scope.rule):  # the pages' own listings read it too
+            yield scope
+    finally:
+        _SCOPE.reset(token)
+
+
+def current_scope() -> BuildScope | None:
+    return _SCOPE.get()
+
+
+def public_pages(queryset=None):
+    """``cms.visibility.public_pages``, with the current publish's rule inside a ``build_scope``."""
+    scope = _SCOPE.get()
+    return visibility.public_pages(queryset) if scope is None else scope.public_pages(queryset)
 
 
 class _StableDates:
@@ -217,7 +267,13 @@ def _types_with_own_urls() -> set[int]:
 
 
 def sitemap_languages() -> list[str]:
-    present = set(public_pages().filter(depth=2).values_list("locale__language_code", flat=True))
+    """The site's languages that have a public home (computed once per publish in a ``build_scope``)."""
+    scope = _SCOPE.get()
+    return scope.sitemap_languages() if scope is not None else _sitemap_languages(public_pages())
+
+
+def _sitemap_languages(public) -> list[str]:
+    present = set(public.filter(depth=2).values_list("locale__language_code", flat=True))
     return [code for code in site_languages() if code in present]
 
 

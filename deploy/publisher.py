@@ -24,8 +24,6 @@ from django.utils.translation import gettext as _
 from wagtail.contrib.frontend_cache.utils import get_backends
 from wagtail.models import Locale, Page
 
-from cms.visibility import public_pages
-
 from . import pending
 from . import purge as purge_mod
 from .affected import (
@@ -39,7 +37,7 @@ from .affected import (
 )
 from .checks import broken_links, check_secrecy
 from .conf import publish_setting, target_bounds
-from .feeds import sitemap_languages
+from .feeds import build_scope, public_pages, sitemap_languages
 from .manifest import JOURNAL_PATH, KIND_ASSET, MANIFEST_PATH, Diff, Entry, Manifest, merge
 from .manifest import diff as diff_manifests
 from .models import PublishLock, PublishRun
@@ -367,7 +365,12 @@ class Publisher:
 
     def publish(self, full: bool = False) -> PublishResult:
         """Run the steps in order; stop after ``plan`` or ``diff`` when there is nothing to do, and after
-        ``diff`` on a dry run."""
+        ``diff`` on a dry run. Every step reads the visibility rule of one ``build_scope``, made for
+        this publish."""
+        with build_scope():
+            return self._publish(full)
+
+    def _publish(self, full: bool) -> PublishResult:
         self.recover()
         plan = self.plan(full)
         if plan.is_empty and not self.leftovers.any:

@@ -84,7 +84,11 @@ def static_redirects(site: Site | None = None, rule: visibility.Rule | None = No
         "old_path", F("site").asc(nulls_last=True), "pk"
     )
     rows = list(rows.select_related("redirect_page"))
-    rule = rule or visibility.Rule()
+    if rule is None:
+        from .feeds import current_scope
+
+        scope = current_scope()  # a publish's rule, read once for it
+        rule = scope.rule if scope is not None else visibility.Rule()
     wanted = {r.redirect_page_id for r in rows if r.redirect_page_id}
     public = set(Page.objects.filter(rule.public(), pk__in=wanted).values_list("pk", flat=True)) if wanted else set()
     olds = {r.old_path for r in rows}

@@ -159,7 +159,8 @@ class Delivery(models.Model):
 
 
 class ReminderSchedule(models.Model):
-    """The live chain of reminder ticks (one row; the pattern of ``deploy.tasks.schedule_tick``)."""
+    """The live chains of the members' periodic jobs (``cms.jobs.Chain``, one row each): the reminder
+    ticks, the import of the public service's survey inbox."""
 
     name = models.CharField(max_length=64, unique=True)
     token = models.CharField(max_length=64)

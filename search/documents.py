@@ -76,7 +76,9 @@ def project_page_models() -> list[type[Page]]:
     return [
         model
         for model in get_page_models()
-        if model is not Page and Path(model._meta.app_config.path).resolve().parent == project
+        if model is not Page
+        and (path := Path(model._meta.app_config.path).resolve()).is_relative_to(project)
+        and "site-packages" not in path.parts  # apps nested in a package (members.surveys), not the venv's
     ]
 
 

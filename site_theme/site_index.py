@@ -43,7 +43,12 @@ class SiteIndex:
         self.user = user
         self.locales: dict[int, Locale] = {loc.pk: loc for loc in Locale.objects.all()}
         self.locale_by_code = {loc.language_code: loc for loc in self.locales.values()}
-        self._visible = visibility.pages_visible_to(user).filter(depth__gt=1)
+        # a publish's rule (deploy.feeds.build_scope), read once for the whole build; else a new one
+        from deploy.feeds import current_scope
+
+        scope = current_scope()
+        rule = scope.rule if scope is not None else visibility.Rule()
+        self._visible = visibility.pages_visible_to(user, rule=rule).filter(depth__gt=1)
         #: translation_key -> {locale_id: page id}, visible pages only (the keys loaded so far)
         self.translations: dict = defaultdict(dict)
         self._loaded_keys: set = set()
@@ -65,7 +70,7 @@ class SiteIndex:
         )
         self.homes: dict[int, Page] = {}
         # the homes this reader may read (an untranslated copy of the home is not one)
-        for home in visibility.pages_visible_to(user, HomePage.objects.all()).order_by("path"):
+        for home in visibility.pages_visible_to(user, HomePage.objects.all(), rule=rule).order_by("path"):
             home.locale = self.locales.get(home.locale_id)
             self.homes.setdefault(home.locale_id, home)  # the first, as ``HomePage.objects...first()``
         self._pages: dict[int, Page] = {}

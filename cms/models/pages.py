@@ -156,7 +156,7 @@ class ColumnPage(RoutablePageMixin, ShuyuanPage):
     api_fields = ShuyuanPage.api_fields + [APIField("intro")]
     # a column may hold a lower unit's column (a 支部 under a 总支: cms.orgs gives each unit one)
     parent_page_types = ["cms.HomePage", "cms.ColumnPage"]
-    subpage_types = ["cms.ArticlePage", "cms.ColumnPage"]
+    subpage_types = ["cms.ArticlePage", "cms.ColumnPage", "surveys.SurveyPage", "surveys.MailboxPage"]
     search_kind = None  # a listing: its articles are indexed, each with the column's name
 
     class Meta:

@@ -323,6 +323,12 @@ SHUYUAN_HIDE_UNTRANSLATED = True
 # (production.py: Alibaba Cloud or Tencent Cloud SMS from the environment).
 SHUYUAN_NOTIFY = {"email": {"BACKEND": "members.notify.email.EmailBackend"}}
 SHUYUAN_REMINDER_INTERVAL = 60  # seconds between the worker's checks for due reminders
+# 问卷与信箱 (members.surveys): the folder the public service writes accepted submissions to (the same
+# folder, or a copy of it, is imported by the worker every SHUYUAN_FORMS_IMPORT_INTERVAL seconds, or by
+# ``manage.py import_submissions``); per-address submissions on the CMS (count, seconds).
+SHUYUAN_FORMS_INBOX = os.environ.get("SHUYUAN_FORMS_INBOX") or None
+SHUYUAN_FORMS_IMPORT_INTERVAL = 60
+SHUYUAN_FORMS_RATE_LIMIT = (5, 600)
 
 # Backends (text extractors, search engines, the re-ranker, the publish target) are declared as
 # {"BACKEND": "dotted.path", "OPTIONS": {...}} and built by cms/backends.py; each OPTION's default is

@@ -22,6 +22,8 @@ SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", f"http://127.0
 # nothing of the CMS. SHUYUAN_PUBLIC_SEARCH_URL="" sends the search to the CMS's API instead.
 _SEARCH_PORT = os.environ.get("SHUYUAN_SEARCH_PORT", "8002")
 SHUYUAN_PUBLIC_SEARCH_URL = os.environ.get("SHUYUAN_PUBLIC_SEARCH_URL", f"http://127.0.0.1:{_SEARCH_PORT}") or None
+# Surveys and letters sent to the public service land here (./dev up starts it with the same folder).
+SHUYUAN_FORMS_INBOX = os.environ.get("SHUYUAN_FORMS_INBOX", str(VAR_DIR / "forms-inbox"))
 SHUYUAN_PUBLIC_SEARCH_EXPORT = os.environ.get("SHUYUAN_PUBLIC_SEARCH_EXPORT", str(VAR_DIR / "public-search")) or None
 CORS_ALLOWED_ORIGINS = [
     o.strip()

@@ -7,6 +7,9 @@ works unchanged against either (``SHUYUAN_PUBLIC_SEARCH_URL`` points the page he
     GET  /api/v2/search/suggest/?q=&locale=
     POST /api/v2/search/click/        form fields log, doc, pos (navigator.sendBeacon); 204
     GET  /healthz                     200 with the release and its document count
+    POST /forms/<page id>/            a survey or mailbox submission (``members.surveys.public``): the
+                                      forms publishing exported, checked by the CMS's rules and written
+                                      to the inbox the CMS worker imports; 202, or 4xx ``{"message"}``
 
 Every document in the bundle is public (the export refuses anything else), and the service still
 asks its engine for the ``public`` audience only. Queries and clicks go to an event log (one JSON
@@ -218,8 +221,11 @@ class PublicSearchApp:
         origins: Sequence[str] = (),
         events: EventLog | None = None,
         limiter: RateLimiter | None = None,
+        forms: Any = None,
     ) -> None:
         self.bundle = bundle
+        #: the public forms and their inbox (``members.surveys.public.PublicForms``), or None
+        self.forms = forms
         self.limiter = limiter
         self.origins = frozenset(o.rstrip("/") for o in origins if o)
         self.events = events or EventLog(sys.stdout)
@@ -238,6 +244,8 @@ class PublicSearchApp:
             PREFIX + "click/": (("POST",), self.click),
             "/healthz": (("GET", "HEAD"), self.health),
         }
+        if self.forms is not None and path.startswith("/forms/"):
+            return self._form(environ, start_response, method, cors)
         if path not in routes:
             return self._respond(start_response, 404, {"message": "Not found."}, cors)
         methods, view = routes[path]
@@ -266,6 +274,29 @@ class PublicSearchApp:
         if method == "HEAD":
             body = None if status == 204 else body
         return self._respond(start_response, status, body, cors, head=method == "HEAD")
+
+    def _form(self, environ: dict[str, Any], start_response: StartResponse, method: str, cors: list[tuple[str, str]]) -> list[bytes]:
+        """POST /forms/<page id>/: a survey or mailbox submission (``members.surveys.public``)."""
+        from members.surveys.public import html_page, wants_html
+
+        if method == "OPTIONS":
+            headers = [*cors, ("Access-Control-Allow-Methods", "POST, OPTIONS"), ("Access-Control-Max-Age", "86400")]
+            if cors:
+                headers.append(("Access-Control-Allow-Headers", "Content-Type"))
+            return self._respond(start_response, 204, None, headers)
+        if method != "POST":
+            return self._respond(start_response, 405, {"message": f"Method {method[:10]} not allowed."}, [*cors, ("Allow", "POST")])
+        client = self.limiter.client(environ) if self.limiter is not None else str(environ.get("REMOTE_ADDR") or "")
+        status, body, extra, spec = self.forms.handle(environ, client)
+        if status < 400:
+            self.events.write("form", form=spec["id"] if spec else None)
+        if wants_html(environ):
+            data = html_page(status, body["message"], spec)
+            phrase = f"{status} {HTTPStatus(status).phrase}"
+            start_response(phrase, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data))),
+                                    ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"), *cors, *extra])
+            return [data]
+        return self._respond(start_response, status, body, [*cors, *extra])
 
     def _cors_headers(self, origin: str) -> list[tuple[str, str]]:
         if not origin:
@@ -379,9 +410,24 @@ def create_app(
     log: str | None = None,
     elasticsearch_url: str | None = None,
     limiter: RateLimiter | None = None,
+    forms_inbox: str | None = None,
+    forms_rate: str | None = None,
 ) -> PublicSearchApp:
     """The app for the bundle folder ``index``; a folder that is not a bundle raises
     :class:`search.public.bundle.BundleError` here, at start-up. ``elasticsearch_url``: the cluster
-    holding a bundle exported to Elasticsearch (read-only credentials in the URL)."""
+    holding a bundle exported to Elasticsearch (read-only credentials in the URL).
+
+    ``forms_inbox`` (default: ``$SHUYUAN_PUBLIC_FORMS_INBOX``): the folder accepted survey and mailbox
+    submissions are written to (unset: the forms answer 503). ``forms_rate`` (default
+    ``$SHUYUAN_PUBLIC_FORMS_RATE``, else 5/10m): submissions one client may make."""
+    from members.surveys.public import DEFAULT_RATE, PublicForms
+
     es = {"URL": elasticsearch_url} if elasticsearch_url else None
-    return PublicSearchApp(PublicBundle(index, elasticsearch=es), origins=origins, events=EventLog.open(log), limiter=limiter)
+    inbox = forms_inbox if forms_inbox is not None else os.environ.get("SHUYUAN_PUBLIC_FORMS_INBOX") or None
+    raw_rate = forms_rate if forms_rate is not None else os.environ.get("SHUYUAN_PUBLIC_FORMS_RATE") or DEFAULT_RATE
+    proxies = [str(net) for net in limiter.proxies] if limiter is not None else []
+    form_limiter = RateLimiter({"form": Rate.parse(raw_rate)}, trusted_proxies=proxies)
+    forms = PublicForms(index, inbox, form_limiter)
+    return PublicSearchApp(
+        PublicBundle(index, elasticsearch=es), origins=origins, events=EventLog.open(log), limiter=limiter, forms=forms
+    )

@@ -138,6 +138,41 @@ def engine_ranking() -> dict[str, Any]:
     return ranking_options(dict(entry.get("OPTIONS") or {}))
 
 
+def public_forms(public_ids: set[int]) -> list[dict[str, Any]]:
+    """The definitions of the public surveys and mailboxes (``members.surveys``), for the public
+    service's ``POST /forms/<id>/``: live pages the visibility rule calls public *and* the publisher's
+    own check does (a members-only, 内部, draft or held form never leaves the CMS)."""
+    from cms import visibility
+    from deploy.conf import publish_setting
+    from members.surveys.models import MailboxPage, SurveyPage
+
+    base = str(publish_setting("BASE_URL") or "").rstrip("/")
+    rule = visibility.Rule()
+    out = []
+    for model in (SurveyPage, MailboxPage):
+        for page in model.objects.live().filter(rule.public()).order_by("pk"):
+            if page.pk not in public_ids:
+                continue
+            spec = page.form_spec()
+            relative = page.url or ""
+            spec["url"] = base + relative if relative.startswith("/") else relative
+            out.append(spec)
+    return out
+
+
+def write_public_forms(dest: str | os.PathLike[str], forms: list[dict[str, Any]]) -> Path:
+    """``<dest>/forms.json``, replaced atomically (the service re-reads it when it changes)."""
+    import json
+
+    root = Path(dest)
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / "forms.json"
+    tmp = root / f".forms.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"forms": forms}, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
 def export_public_search(
     dest: str | os.PathLike[str],
     *,
@@ -171,6 +206,7 @@ def export_public_search(
         started=began,
         elasticsearch=elasticsearch if elasticsearch is not None else getattr(settings, "SHUYUAN_PUBLIC_SEARCH_ELASTICSEARCH", None),
     )
+    write_public_forms(dest, public_forms(public_ids))
     seconds = time.monotonic() - started
     logger.info("public search exported: %s documents in %.1f s to %s", written.documents, seconds, written.path)
     return ExportResult(path=written.path, release=written.release, documents=written.documents, seconds=seconds, archive=written.archive)

@@ -113,8 +113,25 @@ def search_kind_enums(schema: dict) -> list[list[str]]:
             for item in node:
                 walk(item, under_kind)
 
-    walk(schema["paths"]["/api/v2/search/"])
-    walk(schema["components"])
+    def refs(node):  # the component schemas a node refers to
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                yield node["$ref"].rsplit("/", 1)[-1]
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from refs(item)
+
+    search = schema["paths"]["/api/v2/search/"]
+    walk(search)
+    todo, seen = list(refs(search)), set()
+    while todo:  # only the components of the search endpoint (another endpoint's ``kind`` is its own)
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            walk(schema["components"]["schemas"][name])
+            todo.extend(refs(schema["components"]["schemas"][name]))
     return found
 
 
