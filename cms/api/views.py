@@ -226,7 +226,7 @@ class ApiViewMixin:
             return Response({"message": str(exc)}, status=400)
         response = super().handle_exception(exc)
         data = response.data
-        if isinstance(exc, APIException) and isinstance(data, dict) and "detail" in data:
+        if isinstance(exc, APIException | Http404) and isinstance(data, dict) and "detail" in data:
             response.data = {"message": str(data["detail"])}
         return response
 

@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import import_module
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -54,6 +55,7 @@ from cms.models import (
 )
 from cms.visibility import Audience
 from media.models import ShuyuanDocument, ShuyuanImage
+from members import PARTS
 
 COLUMNS = [
     ("news", "新闻动态", "本组织及各支部的工作动态。"),
@@ -266,6 +268,9 @@ class DemoBuilder:
         self.column_pages(columns)
         self.restricted_pages(columns, library, types, topics)
         self.units(home)
+        self.member_profile()
+        for part in PARTS:  # members' participation: surveys and the mailbox, quizzes, study records
+            import_module(f"{part}.demo").load(home, self.log)
         if pages:
             self.generated(pages, columns, library, types, topics)
         if self.translate:
@@ -334,6 +339,17 @@ class DemoBuilder:
         if created:
             self.log(f"示例账号：{'、'.join(created)}，密码：{password}")
             self.summary.add("示例账号", len(created))
+
+    def member_profile(self) -> None:
+        """The demo member belongs to the first branch (会员信息), so its study records count in that
+        branch's figures for its administrator."""
+        from cms.orgs.models import Organisation
+        from members.models import MemberProfile
+
+        unit = Organisation.objects.filter(code=UNIT_ACCOUNTS[0][2]).first()
+        user = get_user_model().objects.filter(username="member").first()
+        if unit is not None and user is not None:
+            MemberProfile.objects.get_or_create(user=user, defaults={"unit": unit})
 
     def units(self, home: HomePage) -> None:
         """统一编码: the committee (01) owns the home page; each 支部 owns a column with its own pages,

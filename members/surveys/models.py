@@ -108,12 +108,15 @@ class FormPageMixin(FormMixin):
         context = super().get_context(request, *args, **kwargs)
         spec = self.form_spec()
         public = self.is_public()
+        # Served by the CMS (not the static publisher), every form posts to the page itself with CSRF:
+        # the CMS's own policy (form-action 'self') would block a post to the public service.
+        on_cms = request is not None and not request.META.get("SHUYUAN_STATIC_BUILD")
         context.update(
             spec=spec,
             honeypot=rules.HONEYPOT,
             closed_message=rules.closed_message(spec, timezone.now()),
-            form_action=self.form_action(),
-            members_form=not public,
+            form_action=(self.url or "") if on_cms else self.form_action(),
+            members_form=on_cms or not public,
             fields=bound_fields(spec, {}),
         )
         return context
