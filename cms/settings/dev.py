@@ -17,6 +17,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 _CMS_PORT = os.environ.get("SHUYUAN_CMS_PORT", "8000")
 _SITE_PORT = os.environ.get("SHUYUAN_SITE_PORT", "8001")
 SHUYUAN_PUBLIC_API_URL = os.environ.get("SHUYUAN_PUBLIC_API_URL", f"http://127.0.0.1:{_CMS_PORT}")
+# The static site's own address (feeds, sitemaps, canonical links, the API's html_url) follows its port.
+SHUYUAN_PUBLISH = {"BASE_URL": f"http://127.0.0.1:{_SITE_PORT}", **SHUYUAN_PUBLISH}  # noqa: F405 - PUBLISH_BASE_URL wins
 # 内外网隔离 in the demo too: the static site's search asks the public search service (port 8002,
 # ``./dev up`` starts it), which serves the bundle of public documents every publish exports and knows
 # nothing of the CMS. SHUYUAN_PUBLIC_SEARCH_URL="" sends the search to the CMS's API instead.

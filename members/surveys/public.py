@@ -115,9 +115,23 @@ def html_page(status: int, message: str, spec: dict | None) -> bytes:
     title = html.escape(spec.get("title") or "") if spec else ""
     link = f'<p><a href="{html.escape(back)}">返回{title or "上一页"}</a></p>' if back else ""
     heading = "提交成功" if status < 400 else "提交未被接受"
+    mark = "✓" if status < 400 else "!"
     return (
         '<!DOCTYPE html><html lang="zh-hans"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{heading}</title></head><body><main><h1>{heading}</h1>"
+        f"<title>{heading}</title><style>{ANSWER_CSS}</style></head><body><header>书苑</header>"
+        f'<main><h1><span aria-hidden="true">{mark}</span> {heading}</h1>'
         f'<p role="status">{html.escape(message)}</p>{link}</main></body></html>'
     ).encode()
+
+
+# The answer page's look (the site's colours; inline: the service serves no files). Its policy:
+# ANSWER_CSP (no script, nothing loaded).
+ANSWER_CSS = (
+    'body{margin:0;background:#f6f2ec;color:#222;font:16px/1.7 "PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif}'
+    "header{background:#b3161b;color:#fff;font-weight:700;font-size:1.2rem;padding:14px 20px}"
+    "main{max-width:640px;margin:32px auto;background:#fffdf9;border:1px solid #e6e0d8;border-top:4px solid #b3161b;"
+    "border-radius:6px;padding:8px 24px 20px}"
+    "h1{font-size:1.4rem}h1 span{color:#b3161b}a{color:#8c1015}"
+)
+ANSWER_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

@@ -277,7 +277,7 @@ class PublicSearchApp:
 
     def _form(self, environ: dict[str, Any], start_response: StartResponse, method: str, cors: list[tuple[str, str]]) -> list[bytes]:
         """POST /forms/<page id>/: a survey or mailbox submission (``members.surveys.public``)."""
-        from members.surveys.public import html_page, wants_html
+        from members.surveys.public import ANSWER_CSP, html_page, wants_html
 
         if method == "OPTIONS":
             headers = [*cors, ("Access-Control-Allow-Methods", "POST, OPTIONS"), ("Access-Control-Max-Age", "86400")]
@@ -294,7 +294,8 @@ class PublicSearchApp:
             data = html_page(status, body["message"], spec)
             phrase = f"{status} {HTTPStatus(status).phrase}"
             start_response(phrase, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(data))),
-                                    ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"), *cors, *extra])
+                                    ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"),
+                                    ("Content-Security-Policy", ANSWER_CSP), *cors, *extra])
             return [data]
         return self._respond(start_response, status, body, [*cors, *extra])
 

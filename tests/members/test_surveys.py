@@ -345,6 +345,8 @@ print(json.dumps({{"status": out["status"], "body": data.decode(), "django": [m 
     status, headers, page = wsgi_post(app, f"/forms/{tree.mailbox.pk}/", "subject=你好&body=来信内容&consent=on".encode(),
                                       content_type="application/x-www-form-urlencoded", accept="text/html")
     assert status == 202 and headers["Content-Type"].startswith("text/html") and "提交成功" in page.decode()
+    # the answer page loads nothing and runs nothing: its policy says so
+    assert "default-src 'none'" in headers["Content-Security-Policy"] and "<script" not in page.decode()
     assert form  # (form-encoded answers are read by the same rules)
 
     first = import_inbox(inbox)
