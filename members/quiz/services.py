@@ -190,11 +190,15 @@ def submit(attempt: Attempt, raw_answers) -> Attempt:
 
 
 def material_links(user, ids) -> dict[int, dict]:
-    """Title and URL of the linked study materials this member may read (others are left out)."""
+    """Title and absolute URL (the API's ``html_url``) of the linked study materials this member may
+    read (others are left out)."""
+    from cms.api.content import Resolver
     from cms.models.pages import StudyMaterialPage
 
     pages = visibility.pages_visible_to(user, StudyMaterialPage.objects.filter(pk__in=ids))
-    return {page.pk: {"title": page.title, "url": page.url} for page in pages}
+    resolver = Resolver(None, user, audiences=visibility.audiences_for(user))
+    # where a reader reads it, from the configured base URLs (the static site for a public material)
+    return {page.pk: {"title": page.title, "url": resolver.reader_url(page)} for page in pages}
 
 
 def view(attempt: Attempt, user) -> dict:

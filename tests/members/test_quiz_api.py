@@ -217,7 +217,11 @@ def test_golden_responses(s):
     )
     assert (result["score"], result["max_score"], result["passed"]) == (3.0, 6.0, False)
     assert [q["score"] for q in result["questions"]] == [1.0, 2.0, 0.0]
-    assert result["questions"][0]["materials"] == [{"title": "中国共产党章程学习辅导", "url": s.material.url}]
+    # a public material is read on the static site: its address from the configured base URL
+    from deploy.conf import publish_setting
+
+    static_url = publish_setting("BASE_URL").rstrip("/") + s.material.url
+    assert result["questions"][0]["materials"] == [{"title": "中国共产党章程学习辅导", "url": static_url}]
     golden("attempts", s.c1.get("/api/v2/quiz-attempts/"))
     golden("detail-after", s.c1.get(f"/api/v2/quizzes/{s.quiz.pk}/"))
 
