@@ -132,22 +132,23 @@ def test_dev_settings_take_their_base_urls_from_the_ports(tmp_path):
         "import json; from django.conf import settings as s; "
         "print(json.dumps([s.WAGTAILADMIN_BASE_URL, s.WAGTAILAPI_BASE_URL, "
         "s.WAGTAIL_HEADLESS_PREVIEW['CLIENT_URLS']['default'], s.SHUYUAN_PUBLIC_API_URL, s.CORS_ALLOWED_ORIGINS, "
-        "s.CACHES['default']['BACKEND']]))"
+        "s.CACHES['default']['BACKEND'], s.SHUYUAN_PUBLISH.get('BASE_URL')]))"
     )
     env = {
         k: v for k, v in os.environ.items()
         if not k.startswith(("SHUYUAN_ADMIN_BASE", "SHUYUAN_API_BASE", "SHUYUAN_PREVIEW", "SHUYUAN_PUBLIC_API",
-                             "SHUYUAN_API_CORS"))
+                             "SHUYUAN_API_CORS", "PUBLISH_BASE_URL"))
     }
     env.update(DJANGO_SETTINGS_MODULE="cms.settings.dev", SHUYUAN_CMS_PORT="8123", SHUYUAN_SITE_PORT="8124",
                SHUYUAN_VAR_DIR=str(tmp_path / "var"), PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    admin, api, preview, public_api, cors, cache = json.loads(proc.stdout)
+    admin, api, preview, public_api, cors, cache, static_site = json.loads(proc.stdout)
     assert admin == api == public_api == "http://127.0.0.1:8123"
     assert preview == "http://127.0.0.1:8123/api/v2/preview/"
     assert "http://127.0.0.1:8124" in cors
     assert cache == "django.core.cache.backends.db.DatabaseCache"
+    assert static_site == "http://127.0.0.1:8124"  # feeds, sitemaps and html_url follow the static site's port
 
 
 @pytest.mark.django_db
