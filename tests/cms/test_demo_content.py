@@ -103,6 +103,7 @@ def test_the_demo_fills_every_column_with_fitting_items_and_complete_english(set
     from cms.demo import OWN_PER_COLUMN
     from cms.models import ArticlePage, ExhibitionPage, HomePage
     from media.models import ShuyuanImage
+    from members.surveys.models import MailboxPage, SurveyPage
 
     settings.SHUYUAN_PUBLISH = {**settings.SHUYUAN_PUBLISH, "AUTO_PUBLISH": False}  # the deploy tests' business
     call_command("ensure_admin", stdout=io.StringIO())
@@ -147,7 +148,12 @@ def test_the_demo_fills_every_column_with_fitting_items_and_complete_english(set
         total, done = translation.get_progress()
         return total > 0 and total == done
 
-    fixed = Page.objects.filter(locale=zh, depth__in=(2, 3)).exclude(slug__startswith="branch-")
+    # (surveys and the mailbox are Chinese only: their questions are not translatable, so their en
+    # copies stay off the public site by the untranslated-copy rule)
+    fixed = (
+        Page.objects.filter(locale=zh, depth__in=(2, 3)).exclude(slug__startswith="branch-")
+        .not_type(SurveyPage, MailboxPage)
+    )
     assert {p.slug for p in fixed} >= {"home", "library", "red", *(s for s, _t, _i in DEMO_COLUMNS)}
     assert all(complete(p) for p in fixed), [p.title for p in fixed if not complete(p)]
     assert complete(exhibition)
