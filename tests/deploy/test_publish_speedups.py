@@ -118,7 +118,9 @@ def test_the_languages_with_a_sitemap_are_read_once_per_publish(site, folder_tar
     publish(target=folder_target)
     assert len(calls) == 1
     # and the sitemaps it wrote still list every language's public pages
-    assert site.articles[0].url in folder_target.read("zh-hans/sitemap.xml").decode()
+    # (in whichever chunk holds its page id: a sitemap is split by page ids, which run high on PostgreSQL)
+    sitemaps = [p for p in folder_target.list_paths() if p.startswith("zh-hans/sitemap") and p.endswith(".xml")]
+    assert any(site.articles[0].url in folder_target.read(p).decode() for p in sitemaps), sitemaps
     calls.clear()
     publish(full=True, target=folder_target)
     assert len(calls) == 1
