@@ -45,7 +45,12 @@ def test_schemathesis_finds_nothing_on_the_study_endpoints():
             max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None
         )
         def run(case):
-            response = case.call_and_validate(checks=CHECKS.get_all(), headers=extra)
+            checks = CHECKS.get_all()
+            if extra and mode == GenerationMode.NEGATIVE:
+                # the member's headers replace one the case may have broken on purpose: such a case is no
+                # longer negative data, so its acceptance is no finding
+                checks = [c for c in checks if c.__name__ not in ("negative_data_rejection", "missing_required_header")]
+            response = case.call_and_validate(checks=checks, headers=extra)
             statuses.setdefault(f"{operation.label} {mode.value} {bool(extra)}", []).append(
                 response.status_code
             )
