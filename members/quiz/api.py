@@ -286,6 +286,18 @@ def openapi_paths() -> dict:
     }
 
 
+def _listing(item: str) -> dict:
+    """A paged listing of ``item`` (the shape of every listing in the API)."""
+    return {
+        "type": "object",
+        "required": ["meta", "items"],
+        "properties": {
+            "meta": {"type": "object", "required": ["total_count"], "properties": {"total_count": {"type": "integer"}}},
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+        },
+    }
+
+
 def openapi_components() -> dict:
     """OpenAPI component schemas of this part (names must not clash with the core's)."""
     number = {"type": "number", "minimum": 0}
@@ -328,14 +340,7 @@ def openapi_components() -> dict:
                 "refusal": {"type": ["string", "null"], "description": "why a new attempt may not start"},
             },
         },
-        "QuizList": {
-            "type": "object",
-            "required": ["meta", "items"],
-            "properties": {
-                "meta": {"type": "object", "required": ["total_count"], "properties": {"total_count": {"type": "integer"}}},
-                "items": {"type": "array", "items": {"$ref": "#/components/schemas/Quiz"}},
-            },
-        },
+        "QuizList": _listing("Quiz"),
         "QuizQuestion": {
             "type": "object",
             "description": "A question of an attempt. While the attempt is open only index, kind, stem, points "
@@ -405,14 +410,7 @@ def openapi_components() -> dict:
                 "passed": {"type": ["boolean", "null"]},
             },
         },
-        "QuizAttemptList": {
-            "type": "object",
-            "required": ["meta", "items"],
-            "properties": {
-                "meta": {"type": "object", "required": ["total_count"], "properties": {"total_count": {"type": "integer"}}},
-                "items": {"type": "array", "items": {"$ref": "#/components/schemas/QuizAttemptSummary"}},
-            },
-        },
+        "QuizAttemptList": _listing("QuizAttemptSummary"),
         "QuizAnswers": {
             "type": "object",
             "required": ["answers"],
